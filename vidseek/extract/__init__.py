@@ -1,0 +1,1 @@
+"""Decoding (one pass per video), sampling time math, audio, and the expert zoo."""

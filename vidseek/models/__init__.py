@@ -1,0 +1,1 @@
+"""Models: zero-shot retrieval spaces, joint embeddings (JEMC, MMT), moment localizers, metrics."""

@@ -1,0 +1,1 @@
+"""Metrics shared by search evaluation, joint-embedding training and moment localization."""

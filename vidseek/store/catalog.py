@@ -1,0 +1,191 @@
+"""SQLite catalog: videos, per-(video, expert) status, and which rows each index holds.
+
+WAL mode and a busy timeout let several worker processes write; every write is one short
+transaction, so a killed process never leaves a half-updated record.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vidseek.types import VideoInfo
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS videos (
+    video_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER, mtime REAL, content_hash TEXT,
+    duration REAL, fps REAL, width INTEGER, height INTEGER,
+    has_audio INTEGER, n_frames INTEGER, streams TEXT,
+    status TEXT NOT NULL DEFAULT 'pending',      -- pending | done | failed
+    error TEXT, updated REAL
+);
+CREATE TABLE IF NOT EXISTS features (
+    video_id TEXT NOT NULL, expert TEXT NOT NULL,
+    status TEXT NOT NULL,                          -- done | failed
+    error TEXT, shard TEXT, n_rows INTEGER, dim INTEGER,
+    weights_sha TEXT, random_weights INTEGER,
+    fps REAL, window REAL, stride REAL, updated REAL,
+    PRIMARY KEY (video_id, expert)
+);
+"""
+
+STATUSES = ("pending", "done", "failed")
+
+
+@dataclass(frozen=True)
+class FeatureRecord:
+    video_id: str
+    expert: str
+    status: str
+    error: str | None
+    shard: str | None
+    n_rows: int
+    dim: int
+    weights_sha: str | None
+    random_weights: bool
+    fps: float | None
+    window: float | None
+    stride: float | None
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, args)
+
+    # ---- videos -------------------------------------------------------------------------
+    def upsert_video(self, info: VideoInfo, status: str = "pending", error: str | None = None) -> None:
+        with self.transaction() as c:
+            c.execute(
+                """INSERT INTO videos (video_id, path, size, mtime, content_hash, duration, fps,
+                       width, height, has_audio, n_frames, streams, status, error, updated)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(video_id) DO UPDATE SET path=excluded.path, size=excluded.size,
+                       mtime=excluded.mtime, content_hash=excluded.content_hash,
+                       duration=excluded.duration, fps=excluded.fps, width=excluded.width,
+                       height=excluded.height, has_audio=excluded.has_audio,
+                       n_frames=excluded.n_frames, streams=excluded.streams,
+                       status=excluded.status, error=excluded.error, updated=excluded.updated""",
+                (
+                    info.video_id, info.path, info.size, info.mtime, info.content_hash,
+                    info.duration, info.fps, info.width, info.height, int(info.has_audio),
+                    info.n_frames, json.dumps(list(info.streams)), status, error, time.time(),
+                ),
+            )
+
+    def record_failed_path(self, video_id: str, path: str, error: str) -> None:
+        """A file that could not even be probed: keep a row so `status` shows it."""
+        with self.transaction() as c:
+            c.execute(
+                """INSERT INTO videos (video_id, path, status, error, updated) VALUES (?,?,?,?,?)
+                   ON CONFLICT(video_id) DO UPDATE SET path=excluded.path, status='failed',
+                       error=excluded.error, updated=excluded.updated""",
+                (video_id, path, "failed", error, time.time()),
+            )
+
+    def set_video_status(self, video_id: str, status: str, error: str | None = None) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+        self.execute(
+            "UPDATE videos SET status=?, error=?, updated=? WHERE video_id=?",
+            (status, error, time.time(), video_id),
+        )
+
+    def video(self, video_id: str) -> VideoInfo | None:
+        row = self.execute("SELECT * FROM videos WHERE video_id=?", (video_id,)).fetchone()
+        return _info(row) if row is not None and row["duration"] is not None else None
+
+    def video_id_for_path(self, path: str) -> str | None:
+        row = self.execute("SELECT video_id FROM videos WHERE path=?", (path,)).fetchone()
+        return None if row is None else str(row["video_id"])
+
+    def video_ids(self) -> set[str]:
+        return {r[0] for r in self.execute("SELECT video_id FROM videos")}
+
+    def videos(self, status: str | None = None) -> list[VideoInfo]:
+        sql = "SELECT * FROM videos WHERE duration IS NOT NULL"
+        args: tuple[Any, ...] = ()
+        if status is not None:
+            sql += " AND status=?"
+            args = (status,)
+        return [_info(r) for r in self.execute(sql + " ORDER BY video_id", args)]
+
+    def video_rows(self) -> list[dict[str, Any]]:
+        """Every video row as a dict, failed-to-probe files included (for `vidseek status`)."""
+        return [dict(r) for r in self.execute("SELECT * FROM videos ORDER BY video_id")]
+
+    # ---- features -----------------------------------------------------------------------
+    def set_feature(self, rec: FeatureRecord) -> None:
+        self.execute(
+            """INSERT OR REPLACE INTO features (video_id, expert, status, error, shard, n_rows,
+                   dim, weights_sha, random_weights, fps, window, stride, updated)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (
+                rec.video_id, rec.expert, rec.status, rec.error, rec.shard, rec.n_rows, rec.dim,
+                rec.weights_sha, int(rec.random_weights), rec.fps, rec.window, rec.stride,
+                time.time(),
+            ),
+        )
+
+    def feature(self, video_id: str, expert: str) -> FeatureRecord | None:
+        row = self.execute(
+            "SELECT * FROM features WHERE video_id=? AND expert=?", (video_id, expert)
+        ).fetchone()
+        return None if row is None else _record(row)
+
+    def features(
+        self, video_id: str | None = None, expert: str | None = None, status: str | None = None
+    ) -> list[FeatureRecord]:
+        sql, args = "SELECT * FROM features WHERE 1=1", []
+        for col, val in (("video_id", video_id), ("expert", expert), ("status", status)):
+            if val is not None:
+                sql += f" AND {col}=?"
+                args.append(val)
+        return [_record(r) for r in self.execute(sql + " ORDER BY video_id, expert", tuple(args))]
+
+
+def _info(row: sqlite3.Row) -> VideoInfo:
+    return VideoInfo(
+        video_id=row["video_id"], path=row["path"], size=row["size"] or 0,
+        mtime=row["mtime"] or 0.0, content_hash=row["content_hash"] or "",
+        duration=row["duration"] or 0.0, fps=row["fps"] or 0.0, width=row["width"] or 0,
+        height=row["height"] or 0, has_audio=bool(row["has_audio"]), n_frames=row["n_frames"],
+        streams=tuple(json.loads(row["streams"] or "[]")),
+    )
+
+
+def _record(row: sqlite3.Row) -> FeatureRecord:
+    return FeatureRecord(
+        video_id=row["video_id"], expert=row["expert"], status=row["status"], error=row["error"],
+        shard=row["shard"], n_rows=row["n_rows"] or 0, dim=row["dim"] or 0,
+        weights_sha=row["weights_sha"], random_weights=bool(row["random_weights"]),
+        fps=row["fps"], window=row["window"], stride=row["stride"],
+    )
