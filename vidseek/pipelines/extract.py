@@ -24,7 +24,7 @@ from vidseek.types import AudioChunk, Features, FrameBatch, VideoInfo
 VIDEO_EXTENSIONS = frozenset(
     ".mp4 .m4v .mkv .webm .avi .mov .mpg .mpeg .wmv .flv .ts .mts .3gp .ogv".split()
 )
-DEFAULT_EXPERTS = ("effnet_lite0",)
+DEFAULT_EXPERTS = ("effnet_lite0", "i3d", "whisper_audio", "asr", "ocr")
 EXIT_OK, EXIT_SOME_FAILED, EXIT_ERROR = 0, 1, 2
 
 

@@ -1,0 +1,114 @@
+"""Joint embeddings on the synthetic benchmark: render, extract, train JEMC and MMT, print a table.
+
+    .venv/bin/python bench/train.py --videos 200 --experts effnet_lite0,whisper_audio \
+        --work /tmp/vidseek-bench-train [--device cuda] [--epochs 30]
+
+Reports text->video R@1/5/10 and MdR on the test split against chance, the pair accuracy
+(caption scores its own video above its same-words distractor; 50% = chance, where a bag of
+words sits), and training wall time. Rendering and extraction are skipped when already done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def pair_accuracy(model, splits, scenes: dict[str, dict]) -> float:
+    """% of test captions that score their own video above their distractor (ties 1/2)."""
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(splits.test, batch_size=256, collate_fn=splits.collate)
+    scores, gt, vids = model.score_loader(loader)
+    index = {v: i for i, v in enumerate(vids)}
+    fam: dict[int, list[str]] = {}
+    for v in vids:
+        fam.setdefault(scenes[v]["family"], []).append(v)
+    acc = []
+    for c, g in enumerate(gt):
+        mates = [m for m in fam[scenes[vids[g]]["family"]] if m != vids[g]]
+        if not mates:
+            continue
+        own, other = scores[c, g], scores[c, index[mates[0]]]
+        acc.append(1.0 if own > other else 0.5 if own == other else 0.0)
+    return 100.0 * float(np.mean(acc)) if acc else float("nan")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--videos", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--experts", default="effnet_lite0,whisper_audio")
+    ap.add_argument("--work", default="/tmp/vidseek-bench-train")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--models", default="jemc,mmt")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads for training")
+    ap.add_argument("--random-weights", action="store_true", help="experts with random weights (timing only)")
+    args = ap.parse_args()
+
+    from vidseek.models.base import build_dataset, build_model
+    from vidseek.models.datasets.synth import bow_pair_accuracy, make_scenes
+    from vidseek.models.training import TrainConfig, train
+    from vidseek.pipelines.extract import ExtractConfig, extract_collection
+    from vidseek.pipelines.synth import SynthConfig, synth
+
+    work = Path(args.work)
+    experts = [e for e in args.experts.split(",") if e]
+    t0 = time.monotonic()
+    synth(SynthConfig(out=str(work), videos=args.videos, seed=args.seed, progress=False))
+    t_synth = time.monotonic() - t0
+    t0 = time.monotonic()
+    rc = extract_collection(ExtractConfig(paths=[str(work / "videos")], collection=str(work / "collection"),
+                                          experts=experts, device=args.device, progress=False,
+                                          random_weights=args.random_weights))
+    t_extract = time.monotonic() - t0
+    if rc == 2:
+        return rc
+    scenes = {json.loads(x)["video"]: json.loads(x) for x in (work / "scenes.jsonl").read_text().splitlines()}
+    dparams = {"path": str(work), "experts": experts, "n_bins": 12}
+    splits = build_dataset("synth", dparams)
+    rows = []
+    model_params = {"jemc": {}, "mmt": {"d_model": 128}}
+    for name in args.models.split(","):
+        out = work / "runs" / name
+        shutil.rmtree(out, ignore_errors=True)
+        cfg = TrainConfig(model=name, dataset="synth", out=str(out), epochs=args.epochs, batch_size=32,
+                          lr=5e-4 if name == "mmt" else 1e-3, seed=args.seed, device=args.device,
+                          progress=False, num_threads=args.threads if args.device == "cpu" else None,
+                          model_params=model_params.get(name, {}), dataset_params=dparams)
+        t0 = time.monotonic()
+        res = train(cfg, splits=splits)
+        secs = time.monotonic() - t0
+        model = build_model(name, cfg.model_params, splits.info)
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(out / "best.safetensors")))
+        model.eval()
+        rows.append((name, res["test"], pair_accuracy(model, splits, scenes), secs, res["best_epoch"]))
+    test_scenes = make_scenes(args.videos, args.seed)
+    bow = bow_pair_accuracy(test_scenes)["all"]
+    n_test = len({r.video for r in splits.test.rows})
+    print(f"\nsynthetic benchmark: {args.videos} videos ({n_test} test), experts {experts}, "
+          f"device {args.device}, torch threads {args.threads}; render {t_synth:.0f} s, "
+          f"extract {t_extract:.0f} s")
+    print(f"{'model':8} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MdR':>5} {'pair%':>6} {'train s':>8} {'best ep':>7}")
+    print(f"{'chance':8} {100 / n_test:6.1f} {500 / n_test:6.1f} {1000 / n_test:6.1f} {n_test / 2:5.1f} {50.0:6.1f}")
+    print(f"{'BoW':8} {'':>6} {'':>6} {'':>6} {'':>5} {bow:6.1f}")
+    for name, m, pair, secs, ep in rows:
+        print(f"{name:8} {m['t2v_R@1']:6.1f} {m['t2v_R@5']:6.1f} {m['t2v_R@10']:6.1f} "
+              f"{m['t2v_MdR']:5.1f} {pair:6.1f} {secs:8.1f} {ep:7d}")
+    print(f"torch {torch.__version__}, cpu count {os.cpu_count()}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""VectorIndex on real FAISS: every factory the chooser returns vs exact search on the same data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from vidseek.errors import CollectionError
+from vidseek.index.vector_index import (
+    VectorIndex,
+    choose_factory,
+    describe,
+    normalize,
+    recall_at_k,
+    size_class,
+)
+
+DIM = 32
+N = 10_000
+# Budgets that make the chooser return each class for (N, DIM): raw vectors are N*DIM*4 = 1.28 MB.
+RAW = N * DIM * 4
+CASES = {
+    "flat": dict(flat_max=N),
+    "hnsw": dict(flat_max=1000, mem_budget_bytes=2 * RAW),
+    "ivf": dict(flat_max=1000, mem_budget_bytes=RAW),
+    "pq": dict(flat_max=1000, mem_budget_bytes=RAW // 2),
+}
+# recall@10 against exact Flat on the same random data, after `tune` (measured: see docs/parts/index.md)
+MIN_RECALL = {"flat": 1.0, "hnsw": 0.9, "ivf": 0.9, "pq": 0.7}
+
+
+def _data(n: int, seed: int) -> np.ndarray:
+    return normalize(np.random.default_rng(seed).standard_normal((n, DIM)).astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def data() -> np.ndarray:
+    return _data(N, 0)
+
+
+@pytest.fixture(scope="module")
+def truth(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    queries = _data(100, 1)
+    exact = faiss.IndexFlatIP(DIM)
+    exact.add(data)
+    return queries, exact.search(queries, 10)[1] + 1000  # ids are offset by 1000 below
+
+
+@pytest.fixture(scope="module")
+def built(data: np.ndarray) -> dict[str, VectorIndex]:
+    out = {}
+    for name, kw in CASES.items():
+        factory = choose_factory(N, DIM, **kw)
+        idx = VectorIndex.create(DIM, factory, data)
+        idx.add(data, np.arange(N) + 1000)
+        idx.tune(_data(64, 2), target=0.95, k=10)  # tuning queries are not the test queries
+        out[name] = idx
+    return out
+
+
+def test_chooser_classes() -> None:
+    assert choose_factory(N, DIM, flat_max=N) == "Flat"
+    assert choose_factory(100_000, 384) == "Flat"
+    assert choose_factory(N, DIM, **CASES["hnsw"]) == "HNSW32"
+    # k = 4 * sqrt(1e4) = 400 -> nearest power of two 512
+    assert choose_factory(N, DIM, **CASES["ivf"]) == "IVF512,Flat"
+    assert choose_factory(N, DIM, **CASES["pq"]) == "OPQ16,IVF512,PQ16"
+    assert choose_factory(10**6, 384, mem_budget_bytes=4 << 30) == "HNSW32"
+    assert choose_factory(10**6, 384, mem_budget_bytes=2 << 30) == "IVF4096,Flat"
+    assert choose_factory(10**8, 384, mem_budget_bytes=8 << 30) == "OPQ64,IVF32768,PQ64"  # 4e4 -> 2^15
+    assert [size_class(f) for f in ("Flat", "HNSW32", "IVF512,Flat", "OPQ16,IVF512,PQ16")] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_recall_vs_exact(name: str, built: dict[str, VectorIndex], truth) -> None:
+    queries, exact_ids = truth
+    idx = built[name]
+    assert idx.factory == choose_factory(N, DIM, **CASES[name])
+    assert describe(idx.index) == idx.factory
+    scores, ids = idx.search(queries, 10)
+    assert scores.dtype == np.float32 and ids.dtype == np.int64 and ids.shape == (100, 10)
+    assert np.all(np.diff(scores, axis=1) <= 1e-6)  # descending
+    rec = recall_at_k(ids, exact_ids)
+    assert rec >= MIN_RECALL[name], f"{idx.factory}: recall@10 {rec:.3f}"
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_planted_add_remove_save_load(name: str, built: dict[str, VectorIndex], tmp_path: Path) -> None:
+    idx = built[name]
+    planted = _data(1, 99)
+    idx.add(planted, np.array([7]))
+    assert idx.search(planted, 5)[1][0, 0] == 7
+    n = idx.ntotal
+    assert idx.remove(np.array([7, 123456789])) == 1
+    assert idx.ntotal == n - 1
+    assert 7 not in idx.search(planted, 50)[1]
+
+    queries = _data(20, 5)
+    before = idx.search(queries, 10)
+    path = tmp_path / f"{name}.faiss"
+    idx.save(path)
+    assert not list(tmp_path.glob(".tmp-*"))
+    loaded = VectorIndex.load(path, mmap=True)
+    assert loaded.factory == idx.factory and loaded.ntotal == idx.ntotal
+    after = loaded.search(queries, 10)
+    np.testing.assert_array_equal(before[1], after[1])
+    np.testing.assert_allclose(before[0], after[0], rtol=1e-6)
+    assert 7 not in loaded.search(planted, 50)[1]  # removal (or HNSW tombstone) persisted
+    # a mapped index becomes writable on first add
+    loaded.add(planted, np.array([8]))
+    assert loaded.search(planted, 1)[1][0, 0] == 8
+    vecs, ids = loaded.reconstruct_all()
+    assert len(ids) == loaded.ntotal and 7 not in ids and 8 in ids
+    assert vecs.shape == (loaded.ntotal, DIM)
+    loaded.remove(np.array([8]))  # keep the shared fixture's content unchanged
+    assert loaded.ntotal == idx.ntotal
+
+
+def test_hnsw_tombstones_compact() -> None:
+    data = _data(400, 3)
+    idx = VectorIndex.create(DIM, "HNSW32")
+    idx.add(data, np.arange(400))
+    idx.remove(np.arange(50))
+    assert idx.n_tombstones == 50 and idx.ntotal == 350
+    ids = idx.search(data[:50], 10)[1]
+    assert not np.isin(ids, np.arange(50)).any()
+    idx.remove(np.arange(50, 120))  # past a quarter: rebuilt without tombstones
+    assert idx.n_tombstones == 0 and idx.ntotal == 280
+    assert idx.search(data[200:201], 1)[1][0, 0] == 200
+
+
+def test_empty_and_errors(tmp_path: Path) -> None:
+    idx = VectorIndex.create(DIM, "Flat")
+    s, i = idx.search(_data(2, 1), 3)
+    assert i.shape == (2, 3) and (i == -1).all()
+    idx.add(_data(2, 1), np.array([1, 2]))
+    s, i = idx.search(_data(1, 1), 5)
+    assert list(i[0, 2:]) == [-1, -1, -1]
+    with pytest.raises(CollectionError, match="train_vectors"):
+        VectorIndex.create(DIM, "IVF16,Flat")
+    with pytest.raises(CollectionError, match="does not exist"):
+        VectorIndex.load(tmp_path / "nope.faiss")

@@ -1,0 +1,163 @@
+"""`ocr`: on-screen text with RapidOCR (PP-OCR det + rec ONNX models shipped in the
+`rapidocr-onnxruntime` wheel), on frames sampled at 0.5 fps (`ExpertOptions.fps` changes it).
+
+One row per distinct text line per time span: a line seen on consecutive samples (compared
+after lower-casing and collapsing whitespace) is one row from its first sample to one sample
+period after its last (clipped to the video's end). texts = the line as first read; meta has
+box (4 [x, y] points in the frame, first sighting), confidence (max over the span) and
+samples (how many frames read it). values have width 0. The default recogniser reads Chinese
+and Latin script; other scripts come back as whatever it makes of them, never as a crash.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vidseek.extract.experts._common import RANDOM_INIT, option
+from vidseek.extract.experts.base import (
+    EXPERTS,
+    Expert,
+    ExpertOptions,
+    ExpertSession,
+    ExpertSpec,
+    WeightsInfo,
+)
+from vidseek.types import Features, FrameBatch, VideoInfo
+
+FPS = 0.5
+Line = tuple[list[list[float]], str, float]  # box, text, confidence
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+@dataclass
+class _Span:
+    text: str
+    box: list[list[float]]
+    start: float
+    last: float
+    confidence: float
+    samples: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class LineTracker:
+    """Merges per-sample line lists into timed rows (pure: tested without a model)."""
+
+    def __init__(self, period: float, duration: float) -> None:
+        self.period, self.duration = period, duration
+        self.open: dict[str, _Span] = {}
+        self.closed: list[_Span] = []
+        self.prev_t: float | None = None
+
+    def add(self, t: float, lines: list[Line]) -> None:
+        seen: dict[str, Line] = {}
+        for box, text, conf in lines:
+            key = normalise(text)
+            if key and (key not in seen or conf > seen[key][2]):
+                seen[key] = (box, text, conf)
+        for key in list(self.open):
+            if key not in seen:
+                self.closed.append(self.open.pop(key))
+        for key, (box, text, conf) in seen.items():
+            span = self.open.get(key)
+            if span is not None:
+                span.last, span.samples = t, span.samples + 1
+                span.confidence = max(span.confidence, conf)
+            else:
+                self.open[key] = _Span(text, box, t, t, conf)
+        self.prev_t = t
+
+    def rows(self) -> list[_Span]:
+        spans = self.closed + list(self.open.values())
+        return sorted(spans, key=lambda s: (s.start, s.box[0][1] if s.box else 0.0))
+
+    def end_of(self, span: _Span) -> float:
+        end = span.last + self.period
+        return min(end, self.duration) if self.duration > span.start else end
+
+
+class OcrSession(ExpertSession):
+    def __init__(self, expert: OcrExpert, info: VideoInfo) -> None:
+        self.e = expert
+        self.tracker = LineTracker(1.0 / expert.spec.fps, info.duration)  # type: ignore[operator]
+
+    def add_frames(self, batch: FrameBatch) -> None:
+        for t, frame in zip(batch.times, batch.frames, strict=True):
+            self.tracker.add(float(t), self.e.read(frame))
+
+    def finish(self) -> Features:
+        spans = self.tracker.rows()
+        times = np.asarray([(s.start, self.tracker.end_of(s)) for s in spans]).reshape(-1, 2)
+        meta = [{"box": [[round(float(v), 1) for v in p] for p in s.box],
+                 "confidence": round(float(s.confidence), 4), "samples": s.samples}
+                for s in spans]
+        return Features(self.e.spec.name, times, np.zeros((len(spans), 0)),
+                        texts=[s.text for s in spans], meta=meta)
+
+
+class OcrExpert(Expert):
+    def __init__(self, name: str, options: ExpertOptions) -> None:
+        self.min_confidence = float(option(options, "min_confidence", 0.5))
+        self.engine: Any = None
+        if options.tiny or options.random_weights:
+            self.weights = RANDOM_INIT
+        else:
+            from pathlib import Path
+
+            import rapidocr_onnxruntime as pkg
+            from rapidocr_onnxruntime import RapidOCR
+
+            from vidseek.weights import file_sha256
+
+            self.engine = RapidOCR()
+            models = Path(pkg.__file__).parent / "models"
+            version = _dist_version("rapidocr-onnxruntime")
+            self.weights = WeightsInfo(file_sha256(models),
+                                       f"package:rapidocr-onnxruntime=={version}:{models}")
+        self.spec = ExpertSpec(name, "ocr", 0, fps=float(options.fps or FPS),
+                               window=1.0 / float(options.fps or FPS),
+                               stride=1.0 / float(options.fps or FPS))
+
+    def read(self, frame: np.ndarray) -> list[Line]:
+        """Text lines of one RGB uint8 frame: (box, text, confidence), confident ones only."""
+        if self.engine is None:
+            return _tiny_read(frame)
+        result, _ = self.engine(np.ascontiguousarray(frame[:, :, ::-1]))  # RapidOCR wants BGR
+        lines: list[Line] = []
+        for box, text, conf in result or []:
+            if float(conf) >= self.min_confidence and str(text).strip():
+                lines.append(([[float(x), float(y)] for x, y in box], str(text), float(conf)))
+        return lines
+
+    def session(self, info: VideoInfo) -> OcrSession:
+        return OcrSession(self, info)
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _tiny_read(frame: np.ndarray) -> list[Line]:
+    """Tiny twin: 'reads' one line naming the frame's brightness level (0-7), whole-frame box."""
+    h, w = frame.shape[:2]
+    level = int(frame.mean() // 32)
+    return [([[0.0, 0.0], [float(w), 0.0], [float(w), float(h)], [0.0, float(h)]],
+             f"Level  {level}", 1.0)]
+
+
+@EXPERTS.register("ocr")
+def build_ocr(options: ExpertOptions) -> Expert:
+    """RapidOCR lines at 0.5 fps, merged over time; tiny=True: a brightness 'reader' twin."""
+    return OcrExpert("ocr", options)

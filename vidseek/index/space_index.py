@@ -1,0 +1,347 @@
+"""One FAISS index per "space" of a collection, its rows kept in the collection's catalog.
+
+A space is one vector space that windows are embedded into (e.g. `conse-appearance`,
+`speech-minilm`, `jemc`). Its index is COLLECTION/index/<space>.faiss; the catalog holds which
+(video, start, end, row) each FAISS id stands for, and what made the vectors (`identity`), so a
+query embedded by a different model is refused instead of silently scored.
+
+Consistency: `commit` writes the index (temp file + rename) and only then commits the rows in
+one SQLite transaction. A crash in between leaves an index that is ahead of its rows; opening
+the space reconciles the two (index ids without rows are removed, videos with missing rows are
+dropped from both) so `video_ids()` never names a video that search cannot find, and the next
+indexing run re-adds whatever was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vidseek.errors import CollectionError, WeightsMismatchError
+from vidseek.index.vector_index import (
+    FLAT_MAX,
+    VectorIndex,
+    choose_factory,
+    normalize,
+    size_class,
+)
+from vidseek.store.features import FeatureStore
+
+log = logging.getLogger(__name__)
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS index_rows (
+        space TEXT NOT NULL, id INTEGER NOT NULL, video_id TEXT NOT NULL,
+        start REAL NOT NULL, "end" REAL NOT NULL, row INTEGER NOT NULL,
+        PRIMARY KEY (space, id))""",
+    "CREATE INDEX IF NOT EXISTS index_rows_video ON index_rows (space, video_id)",
+    """CREATE TABLE IF NOT EXISTS index_spaces (
+        space TEXT PRIMARY KEY, factory TEXT, dim INT, identity TEXT, n INT, updated REAL)""",
+)
+EXACT_MAX = 50_000
+"""A search restricted to videos with at most this many rows scores them exactly (reconstruct +
+dot product) instead of a filtered ANN search, which loses recall on small subsets."""
+TRAIN_MAX = 100_000
+TUNE_QUERIES = 256
+_CHUNK = 900  # SQLite host parameters per statement, well under every build's limit
+
+Row = tuple[str, float, float, int]  # video_id, start, end, row
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+def _ensure_schema(store: FeatureStore) -> None:
+    for stmt in SCHEMA:
+        store.catalog.execute(stmt)
+
+
+def index_path(store: FeatureStore, space: str) -> Path:
+    return store.root / "index" / f"{_safe(space)}.faiss"
+
+
+def list_spaces(store: FeatureStore) -> list[dict[str, Any]]:
+    """Rows of index_spaces: space, factory, dim, identity, n, updated."""
+    _ensure_schema(store)
+    return [dict(r) for r in store.catalog.execute("SELECT * FROM index_spaces ORDER BY space")]
+
+
+def drop_space(store: FeatureStore, space: str) -> None:
+    """Forget a space (rows, metadata, .faiss): what `--rebuild` does before indexing again."""
+    _ensure_schema(store)
+    with store.catalog.transaction() as c:
+        c.execute("DELETE FROM index_rows WHERE space=?", (space,))
+        c.execute("DELETE FROM index_spaces WHERE space=?", (space,))
+    index_path(store, space).unlink(missing_ok=True)
+
+
+class SpaceIndex:
+    """COLLECTION/index/<space>.faiss + rows in the collection's catalog.sqlite.
+
+    Tables: index_rows(space, id, video_id, start, "end", row, PRIMARY KEY(space, id)) and
+    index_spaces(space PRIMARY KEY, factory, dim, identity, n, updated). `identity` names what
+    made the vectors (expert weights sha + text encoder sha); opening with another identity
+    raises WeightsMismatchError. Changes are held in memory (and are searchable) until `commit`.
+    `flat_max` / `mem_budget_bytes` move the size-class thresholds of `choose_factory`.
+    """
+
+    def __init__(
+        self,
+        store: FeatureStore,
+        space: str,
+        dim: int,
+        identity: str,
+        *,
+        flat_max: int = FLAT_MAX,
+        mem_budget_bytes: int | None = None,
+        mmap: bool = True,
+    ) -> None:
+        self.store, self.space, self.dim, self.identity = store, space, int(dim), identity
+        self.flat_max, self.mem_budget_bytes = flat_max, mem_budget_bytes
+        self.path = index_path(store, space)
+        _ensure_schema(store)
+        meta = store.catalog.execute(
+            "SELECT * FROM index_spaces WHERE space=?", (space,)
+        ).fetchone()
+        if meta is not None and (meta["identity"] != identity or int(meta["dim"]) != self.dim):
+            raise WeightsMismatchError(
+                f"index space {space!r} in {store.root} was built by {meta['identity']!r} "
+                f"(dim {meta['dim']}), not {identity!r} (dim {self.dim}); "
+                "rebuild it with `vidseek index --rebuild`"
+            )
+        self.index = self._open_index(mmap)
+        self._pending: dict[int, Row] = {}  # id -> row, added since the last commit
+        self._removed: set[str] = set()  # videos whose committed rows go at the next commit
+        self._repair(meta)
+        row = store.catalog.execute(
+            "SELECT max(id) FROM index_rows WHERE space=?", (space,)
+        ).fetchone()
+        ids = self.index.ids()
+        self._next_id = 1 + max(
+            -1, row[0] if row[0] is not None else -1, int(ids.max()) if len(ids) else -1
+        )
+
+    def _open_index(self, mmap: bool) -> VectorIndex:
+        if self.path.exists():
+            idx = VectorIndex.load(self.path, mmap=mmap)
+            if idx.dim == self.dim:
+                return idx
+            log.warning("index %s has dim %d, expected %d; starting it afresh", self.path, idx.dim, self.dim)
+        return VectorIndex.create(self.dim, "Flat")
+
+    # ---- consistency ----------------------------------------------------------------------
+    def _repair(self, meta: Any) -> None:
+        """Make the index and the committed rows name the same ids (see module docstring)."""
+        n_rows, max_row = self.store.catalog.execute(
+            "SELECT count(*), max(id) FROM index_rows WHERE space=?", (self.space,)
+        ).fetchone()
+        ids = self.index.ids()
+        max_idx = int(ids.max()) if len(ids) else None
+        if n_rows == len(ids) and max_row == max_idx:
+            return
+        row_ids = {
+            int(r[0]): str(r[1])
+            for r in self.store.catalog.execute(
+                "SELECT id, video_id FROM index_rows WHERE space=?", (self.space,)
+            )
+        }
+        in_index = set(ids.tolist())
+        orphans = in_index - row_ids.keys()
+        broken = {v for i, v in row_ids.items() if i not in in_index}
+        drop = orphans | {i for i, v in row_ids.items() if v in broken and i in in_index}
+        log.warning(
+            "index space %r: repairing %s (%d ids without rows, %d videos with missing rows)",
+            self.space, self.path, len(orphans), len(broken),
+        )
+        if drop:
+            self.index.remove(np.fromiter(drop, np.int64, len(drop)))
+        self.index.save(self.path)
+        with self.store.catalog.transaction() as c:
+            for vid in broken:
+                c.execute("DELETE FROM index_rows WHERE space=? AND video_id=?", (self.space, vid))
+            if meta is not None:
+                c.execute(
+                    "UPDATE index_spaces SET n=?, updated=? WHERE space=?",
+                    (self.index.ntotal, time.time(), self.space),
+                )
+
+    # ---- mutation -------------------------------------------------------------------------
+    def video_ids(self) -> set[str]:
+        """Videos indexed in this space (pending additions included, pending removals not)."""
+        rows = self.store.catalog.execute(
+            "SELECT DISTINCT video_id FROM index_rows WHERE space=?", (self.space,)
+        )
+        done = {str(r[0]) for r in rows} - self._removed
+        return done | {r[0] for r in self._pending.values()}
+
+    def add_video(self, video_id: str, times: np.ndarray, vectors: np.ndarray) -> None:
+        """Append one video's windows (ids continue from the max id; no rebuild).
+
+        times: (N, 2) seconds; vectors: (N, dim), L2-normalised here. A video already in the
+        space is replaced.
+        """
+        times = np.asarray(times, dtype=np.float64).reshape(-1, 2)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if len(times) == 0:  # a video with no rows in this space (e.g. no speech): nothing to add
+            return
+        vectors = vectors.reshape(len(times), -1)
+        if vectors.shape[1] != self.dim:
+            raise CollectionError(
+                f"video {video_id}: vectors have dim {vectors.shape[1]}, space {self.space!r} has {self.dim}"
+            )
+        if video_id in self.video_ids():
+            self.remove_video(video_id)
+        ids = np.arange(self._next_id, self._next_id + len(times), dtype=np.int64)
+        self.index.add(normalize(vectors), ids)
+        self._next_id += len(times)
+        for i, (s, e) in enumerate(times.tolist()):
+            self._pending[int(ids[i])] = (video_id, float(s), float(e), i)
+
+    def remove_video(self, video_id: str) -> None:
+        """Remove a video's rows from the index now and from the catalog at commit."""
+        ids = [i for i, r in self._pending.items() if r[0] == video_id]
+        for i in ids:
+            del self._pending[i]
+        if video_id not in self._removed:
+            ids += [
+                int(r[0])
+                for r in self.store.catalog.execute(
+                    "SELECT id FROM index_rows WHERE space=? AND video_id=?", (self.space, video_id)
+                )
+            ]
+            self._removed.add(video_id)
+        if ids:
+            self.index.remove(np.asarray(ids, np.int64))
+
+    def commit(self) -> None:
+        """Grow the index type if its size class changed, save it, then commit the rows."""
+        target = choose_factory(self.index.ntotal, self.dim, self.mem_budget_bytes, self.flat_max)
+        if size_class(target) > size_class(self.index.factory):
+            self._rebuild(target)
+        self.index.save(self.path)
+        self._after_index_saved()
+        rows = [(self.space, i, *r) for i, r in self._pending.items()]
+        with self.store.catalog.transaction() as c:
+            for vid in self._removed:
+                c.execute("DELETE FROM index_rows WHERE space=? AND video_id=?", (self.space, vid))
+            c.executemany(
+                'INSERT INTO index_rows (space, id, video_id, start, "end", row) VALUES (?,?,?,?,?,?)',
+                rows,
+            )
+            c.execute(
+                """INSERT INTO index_spaces (space, factory, dim, identity, n, updated)
+                   VALUES (?,?,?,?,?,?) ON CONFLICT(space) DO UPDATE SET factory=excluded.factory,
+                   dim=excluded.dim, identity=excluded.identity, n=excluded.n,
+                   updated=excluded.updated""",
+                (self.space, self.index.factory, self.dim, self.identity, self.index.ntotal, time.time()),
+            )
+        self._pending.clear()
+        self._removed.clear()
+
+    def _after_index_saved(self) -> None:
+        """Point between the index rename and the row commit (tests raise here to crash)."""
+
+    def _rebuild(self, factory: str) -> None:
+        vecs, ids = self.index.reconstruct_all()
+        rng = np.random.default_rng(0)
+        train = vecs[rng.choice(len(vecs), min(len(vecs), TRAIN_MAX), replace=False)]
+        log.info("index space %r: %s -> %s (%d rows)", self.space, self.index.factory, factory, len(ids))
+        fresh = VectorIndex.create(self.dim, factory, train)
+        fresh.add(vecs, ids)
+        fresh.tune(train[: min(len(train), TUNE_QUERIES)], target=0.95, k=10)
+        self.index = fresh
+
+    # ---- query ----------------------------------------------------------------------------
+    def search(
+        self, query: np.ndarray, k: int, video_ids: set[str] | None = None
+    ) -> list[tuple[str, float, float, float, int]]:
+        """[(video_id, start, end, score, row)] best first, optionally only within video_ids."""
+        q = normalize(query).reshape(-1, self.dim)[:1]
+        if video_ids is None:
+            scores, ids = self.index.search(q, k)
+            scores, ids = scores[0], ids[0]
+        else:
+            allowed = self._ids_of(video_ids)
+            if len(allowed) == 0:
+                return []
+            if len(allowed) <= EXACT_MAX:
+                s = self.index.reconstruct(allowed) @ q[0]
+                top = np.argsort(-s, kind="stable")[:k]
+                scores, ids = s[top], allowed[top]
+            else:
+                import faiss
+
+                scores, ids = self.index.search(q, k, selector=faiss.IDSelectorBatch(allowed))
+                scores, ids = scores[0], ids[0]
+        rows = self._rows(ids[ids >= 0].tolist())
+        return [
+            (rows[i][0], rows[i][1], rows[i][2], float(s), rows[i][3])
+            for s, i in zip(scores.tolist(), ids.tolist(), strict=True)
+            if i >= 0 and i in rows
+        ]
+
+    def window_scores(self, query: np.ndarray, video_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """Exact scores of every row of one video, in row order: (times (N,2), scores (N,))."""
+        q = normalize(query).reshape(-1, self.dim)[0]
+        entries = sorted(
+            [(r[3], i, r[1], r[2]) for i, r in self._video_rows(video_id).items()]
+        )
+        if not entries:
+            return np.zeros((0, 2)), np.zeros(0, np.float32)
+        ids = np.array([e[1] for e in entries], np.int64)
+        times = np.array([(e[2], e[3]) for e in entries], np.float64)
+        return times, (self.index.reconstruct(ids) @ q).astype(np.float32)
+
+    @property
+    def ntotal(self) -> int:
+        return self.index.ntotal
+
+    @property
+    def factory(self) -> str:
+        return self.index.factory
+
+    # ---- rows -----------------------------------------------------------------------------
+    def _video_rows(self, video_id: str) -> dict[int, Row]:
+        out: dict[int, Row] = {}
+        if video_id not in self._removed:
+            for r in self.store.catalog.execute(
+                'SELECT id, video_id, start, "end", row FROM index_rows WHERE space=? AND video_id=?',
+                (self.space, video_id),
+            ):
+                out[int(r[0])] = (str(r[1]), float(r[2]), float(r[3]), int(r[4]))
+        out.update({i: r for i, r in self._pending.items() if r[0] == video_id})
+        return out
+
+    def _ids_of(self, video_ids: Iterable[str]) -> np.ndarray:
+        vids = sorted(set(video_ids))
+        ids: list[int] = [i for i, r in self._pending.items() if r[0] in video_ids]
+        for start in range(0, len(vids), _CHUNK):
+            chunk = [v for v in vids[start : start + _CHUNK] if v not in self._removed]
+            if chunk:
+                ids += [
+                    int(r[0])
+                    for r in self.store.catalog.execute(
+                        f"SELECT id FROM index_rows WHERE space=? AND video_id IN ({','.join('?' * len(chunk))})",
+                        (self.space, *chunk),
+                    )
+                ]
+        return np.asarray(sorted(ids), np.int64)
+
+    def _rows(self, ids: list[int]) -> dict[int, Row]:
+        out: dict[int, Row] = {i: self._pending[i] for i in ids if i in self._pending}
+        rest = [i for i in ids if i not in out]
+        for start in range(0, len(rest), _CHUNK):
+            chunk = rest[start : start + _CHUNK]
+            for r in self.store.catalog.execute(
+                f'SELECT id, video_id, start, "end", row FROM index_rows WHERE space=? AND id IN ({",".join("?" * len(chunk))})',
+                (self.space, *chunk),
+            ):
+                if str(r[1]) not in self._removed:
+                    out[int(r[0])] = (str(r[1]), float(r[2]), float(r[3]), int(r[4]))
+        return out

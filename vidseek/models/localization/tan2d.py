@@ -1,0 +1,72 @@
+"""2D-TAN (Zhang et al., AAAI 2020): moments as cells of a 2D temporal map, fused with the query
+and scored by a temporal adjacent network of stacked 2D convolutions.
+
+clip features (B, N, d) -> 1x1 conv -> map builder (pool | stacked conv) on the sparse mask
+-> Hadamard fusion with the LSTM sentence vector (L2-normalised, masked) -> K stacked 2D convs
+(the temporal adjacent network; mask re-applied after each) -> 1x1 conv score map.
+Loss: BCE on IoU-scaled labels over the mask. Inference: NMS over the masked cells.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from vidseek.models.base import DatasetInfo
+from vidseek.models.localization.common import MapBuilder
+from vidseek.models.localization.localizer import Localizer
+from vidseek.models.localization.text import SentenceLSTM
+
+DEFAULTS: dict[str, Any] = {
+    "hidden": 512, "map_kind": "pool", "tan_layers": 8, "tan_kernel": 5, "lstm_layers": 3,
+    "min_iou": 0.5, "max_iou": 1.0, "nms_thresh": 0.5,
+}
+TINY: dict[str, Any] = {"hidden": 16, "tan_layers": 2, "tan_kernel": 3, "lstm_layers": 1, "word_dim": 8,
+                        "word_vectors": "random"}
+
+
+class TAN2D(Localizer):
+    def __init__(self, params: dict[str, Any], info: DatasetInfo) -> None:
+        p = {**DEFAULTS, **(TINY if params.get("tiny") else {}), **params}
+        super().__init__(p, info, p.get("pooling_counts"))
+        h = int(p["hidden"])
+        self.frame = nn.Sequential(nn.Conv1d(self.feat_dim, h, 1), nn.ReLU())
+        self.builder = MapBuilder(self.n, h, str(p["map_kind"]), p.get("pooling_counts"))
+        self.sentence = SentenceLSTM(self.words.dim, h, int(p["lstm_layers"]))
+        self.txt = nn.Linear(h, h)
+        self.map_in = nn.Conv2d(h, h, 1)
+        k = int(p["tan_kernel"])
+        self.tan = nn.ModuleList(nn.Conv2d(h, h, k, padding=k // 2) for _ in range(int(p["tan_layers"])))
+        self.pred = nn.Conv2d(h, 1, 1)
+
+    def map_features(self, feats: Tensor, queries: list[str]) -> Tensor:
+        """(B, h, N, N) mid-level map features after the temporal adjacent network."""
+        m = self.mask2d.to(feats.dtype)
+        x = self.builder(self.frame(feats.transpose(1, 2)))
+        words, wmask = self.words(queries)
+        _, sent = self.sentence(words.to(feats.dtype), wmask)
+        fused = F.normalize(self.txt(sent)[:, :, None, None] * self.map_in(x), dim=1) * m
+        for conv in self.tan:
+            fused = F.relu(conv(fused)) * m
+        return fused
+
+    def score_map(self, feats: Tensor, queries: list[str]) -> tuple[Tensor, Tensor]:
+        h = self.map_features(feats, queries)
+        return self.pred(h).squeeze(1), h
+
+    def proposal_scores(self, feats: Tensor, queries: list[str]) -> Tensor:
+        logits, _ = self.score_map(feats, queries)
+        return torch.sigmoid(logits)[:, self._rows, self._cols]
+
+    def training_loss(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, float]]:
+        logits, _ = self.score_map(batch["feats"], batch["queries"])
+        y, _ = self.iou_targets(batch)
+        loss = self.masked_bce(logits, y)
+        return loss, {"bce": float(loss.detach())}
+
+
+def build_tan2d(params: dict[str, Any], info: DatasetInfo) -> TAN2D:
+    return TAN2D(params, info)

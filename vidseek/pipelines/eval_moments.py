@@ -1,0 +1,35 @@
+"""`vidseek eval --predictions PRED.jsonl --ground-truth GT.jsonl [--json]`: QVHighlights-style
+moment retrieval (and highlight detection, when both files carry saliency) metrics."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+
+from vidseek.models.metrics.qvhighlights import eval_submission, load_jsonl
+
+
+@dataclass
+class EvalMomentsConfig:
+    predictions: str
+    ground_truth: str
+    json: bool = False
+
+
+def eval_moments(cfg: EvalMomentsConfig) -> int:
+    """Print the metrics (a table, or the reference evaluator's JSON layout with --json)."""
+    metrics = eval_submission(load_jsonl(cfg.predictions), load_jsonl(cfg.ground_truth))
+    if cfg.json:
+        print(json.dumps(metrics, indent=4))
+        return 0
+    out = sys.stdout
+    out.write(f"{'metric':<26}{'value':>8}\n")
+    for k, v in metrics["brief"].items():
+        out.write(f"{k:<26}{v:>8.2f}\n")
+    for bucket in ("full", "short", "middle", "long"):
+        if bucket in metrics:
+            r1 = metrics[bucket]["MR-R1"]
+            out.write(f"{bucket:<8} R1@0.5 {r1['0.5']:6.2f}  R1@0.7 {r1['0.7']:6.2f}  "
+                      f"mAP {metrics[bucket]['MR-mAP']['average']:6.2f}\n")
+    return 0

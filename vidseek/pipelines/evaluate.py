@@ -1,0 +1,172 @@
+"""`vidseek eval`: search quality on annotated queries over a collection, or a predictions file.
+
+Per query the collection is searched; the annotated video's rank gives video R@1/5/10, MdR and
+MnR; its own ranked moments give moment R@1/R@5 at IoU 0.3/0.5/0.7 and mIoU (moment retrieval
+given the video, as Charades-STA / ActivityNet report it). "corpus R@1,IoU=0.5" also asks the
+top-1 hit of the whole collection to be in the right video. Per query, each expert's own video
+rank (the video's best window in that expert alone) and its z-score over the annotated span say
+which expert carried or missed the query.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vidseek.errors import CollectionError, DatasetError
+from vidseek.models.datasets.queries import EvalQuery, read_queries, restrict
+from vidseek.models.metrics.moments import moment_recall, temporal_iou
+from vidseek.models.metrics.retrieval import retrieval_metrics
+from vidseek.models.retrieval.search import Searcher, SearchOptions, SearchResult, open_searcher
+
+
+@dataclass
+class EvalConfig:
+    queries: str
+    collection: str
+    json: bool = False
+    html: str | None = None
+    format: str | None = None
+    weights: dict[str, float] | None = None
+
+
+@dataclass
+class EvalAnyConfig:
+    """What `vidseek eval` parses: queries over a collection, or --predictions vs --ground-truth."""
+
+    collection: str
+    queries: str | None = None
+    json: bool = False
+    html: str | None = None
+    format: str | None = None
+    predictions: str | None = None
+    ground_truth: str | None = None
+
+
+def _expert_ranks(res: SearchResult, video: str) -> dict[str, float]:
+    """Rank of `video` when each expert alone ranks the candidates by their best raw window."""
+    out = {}
+    experts = {e for v in res.videos for e in v.raw}
+    for e in sorted(experts):
+        best = {v.video_id: float(v.raw[e][1].max()) for v in res.videos if e in v.raw}
+        if video not in best:
+            continue
+        out[e] = float(1 + sum(s > best[video] for s in best.values()))
+    return out
+
+
+def _span_z(res: SearchResult, q: EvalQuery) -> dict[str, float]:
+    v = res.get(q.video)
+    if v is None:
+        return {}
+    acc: dict[str, list[float]] = {}
+    for s, e in q.windows:
+        for name, z in v.curve.expert_scores(float(s), float(e)).items():
+            acc.setdefault(name, []).append(z)
+    return {k: round(float(np.mean(x)), 3) for k, x in acc.items()}
+
+
+def evaluate_queries(searcher: Searcher, queries: list[EvalQuery],
+                     opts: SearchOptions | None = None) -> dict[str, Any]:
+    """Metrics and per-query details (what `vidseek eval --json` prints)."""
+    opts = opts or SearchOptions(moments_per_video=5)
+    ranks, preds, gts, rows, corpus = [], [], [], [], 0
+    for q in queries:
+        res = searcher.rank(q.query, opts, include=[q.video])
+        rank = res.video_rank(q.video)
+        v = res.get(q.video)
+        pred = np.array([[m.start, m.end] for m in (v.moments if v else [])]).reshape(-1, 2)
+        top = res.videos[0] if res.videos and res.videos[0].moments else None
+        top_iou = 0.0
+        if top is not None and top.video_id == q.video:
+            m = top.moments[0]
+            top_iou = float(temporal_iou(np.array([[m.start, m.end]]), q.windows).max())
+        corpus += int(top_iou >= 0.5)
+        ranks.append(rank)
+        preds.append(pred)
+        gts.append(q.windows)
+        iou1 = float(temporal_iou(pred[:1], q.windows).max()) if len(pred) else 0.0
+        rows.append({
+            "qid": q.qid, "query": q.query, "video": q.video, "windows": q.windows.round(2).tolist(),
+            "video_rank": rank if np.isfinite(rank) else None,
+            "top_videos": [r.video_id for r in res.videos[:3]],
+            "moments": [[round(m.start, 2), round(m.end, 2), round(m.score, 3)] for m in (v.moments if v else [])[:5]],
+            "iou_top1": round(iou1, 3),
+            "expert_video_rank": _expert_ranks(res, q.video),
+            "expert_span_z": _span_z(res, q),
+            **({"source": q.meta["source"]} if "source" in q.meta else {}),
+        })
+    metrics: dict[str, float] = {}
+    if queries:
+        metrics.update({f"video {k}": v for k, v in retrieval_metrics(np.array(ranks)).items()})
+        metrics.update({f"moment {k}": v for k, v in moment_recall(preds, gts).items()})
+        metrics["corpus R@1,IoU=0.5"] = 100.0 * corpus / len(queries)
+    return {"n_queries": len(queries), "metrics": metrics, "queries": rows}
+
+
+def format_report(out: dict[str, Any]) -> str:
+    lines = [f"{out['n_queries']} queries"]
+    for k, v in out["metrics"].items():
+        lines.append(f"  {k:<24}{v:8.2f}")
+    lines.append("")
+    lines.append(f"{'rank':>5} {'IoU':>5}  {'video':<22} query  [experts' own video rank]")
+    for r in out["queries"]:
+        rank = "-" if r["video_rank"] is None else f"{r['video_rank']:.0f}"
+        er = " ".join(f"{k}:{v:.0f}" for k, v in r["expert_video_rank"].items())
+        lines.append(f"{rank:>5} {r['iou_top1']:5.2f}  {r['video']:<22} {r['query'][:60]}  [{er}]")
+    return "\n".join(lines)
+
+
+def evaluate(cfg: EvalConfig) -> int:
+    try:
+        searcher = open_searcher(cfg.collection)
+        queries = read_queries(cfg.queries, cfg.format)
+    except (CollectionError, DatasetError) as err:
+        print(f"vidseek eval: {err}", file=sys.stderr)
+        return 1
+    kept = restrict(queries, searcher.store.catalog.video_ids())
+    if not kept:
+        print(f"vidseek eval: none of the {len(queries)} queries in {cfg.queries} is about a video "
+              f"of {cfg.collection}", file=sys.stderr)
+        return 1
+    out = evaluate_queries(searcher, kept, SearchOptions(weights=cfg.weights))
+    out["skipped_queries"] = len(queries) - len(kept)
+    if cfg.json:
+        print(json.dumps(out))
+    else:
+        print(format_report(out))
+        if out["skipped_queries"]:
+            print(f"({out['skipped_queries']} queries about videos not in the collection skipped)")
+    if cfg.html:
+        from vidseek.report.html import eval_page
+
+        Path(cfg.html).write_text(eval_page(out, searcher), encoding="utf-8")
+        if not cfg.json:
+            print(f"wrote {cfg.html}")
+    return 0
+
+
+def evaluate_any(cfg: EvalAnyConfig) -> int:
+    """Queries over a collection, or QVHighlights-format predictions against ground truth."""
+    if cfg.predictions:
+        from vidseek.models.metrics.qvhighlights import eval_submission, load_jsonl
+
+        if not cfg.ground_truth:
+            print("vidseek eval: --predictions needs --ground-truth", file=sys.stderr)
+            return 1
+        try:
+            res = eval_submission(load_jsonl(cfg.predictions), load_jsonl(cfg.ground_truth))
+        except DatasetError as err:
+            print(f"vidseek eval: {err}", file=sys.stderr)
+            return 1
+        print(json.dumps(res if cfg.json else res["brief"], indent=None if cfg.json else 1))
+        return 0
+    if not cfg.queries:
+        print("vidseek eval: give a queries file (or --predictions with --ground-truth)", file=sys.stderr)
+        return 1
+    return evaluate(EvalConfig(cfg.queries, cfg.collection, cfg.json, cfg.html, cfg.format))

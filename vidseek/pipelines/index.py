@@ -1,0 +1,125 @@
+"""`vidseek index`: embed every video's windows in each search space and add them to its FAISS index.
+
+Incremental: a video already in a space's index is skipped, so indexing after extracting new
+videos only embeds those. A space whose identity (expert weights, encoder, parameters) changed is
+dropped and rebuilt, never mixed; `--rebuild` drops every space first.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from vidseek.errors import CollectionError, WeightsMismatchError
+from vidseek.models.retrieval.spaces import (
+    DEFAULT_ENCODER,
+    Space,
+    build_space,
+    default_space_names,
+    read_settings,
+    write_settings,
+)
+from vidseek.store import FeatureStore
+
+
+@dataclass
+class IndexConfig:
+    collection: str
+    spaces: list[str] | None = None
+    rebuild: bool = False
+    model: str | None = None  # a trained run dir: index with its space (jemc, mmt, fvmr)
+    encoder: str = DEFAULT_ENCODER  # query encoder of the zero-shot spaces
+    progress: bool = True
+
+
+def _model_space(run_dir: str) -> str:
+    """The SPACES name of a trained run dir: its config.yaml `model`."""
+    import yaml
+
+    cfg = Path(run_dir) / "config.yaml"
+    if not cfg.exists():
+        raise CollectionError(f"{run_dir} is not a vidseek run dir (no config.yaml)")
+    return str(yaml.safe_load(cfg.read_text())["model"])
+
+
+def open_store(collection: str) -> FeatureStore:
+    root = Path(collection)
+    if not (root / "catalog.sqlite").exists():
+        raise CollectionError(f"collection {root} does not exist or is empty; run `vidseek extract` first")
+    return FeatureStore(root, create=False)
+
+
+def index_space(store: FeatureStore, space: Space, progress: bool = True) -> tuple[int, int, int]:
+    """Add every video with done features not yet in the space. (added, skipped, rows added)."""
+    from vidseek.index import SpaceIndex, drop_space
+
+    try:
+        idx = SpaceIndex(store, space.name, space.dim, space.identity)
+    except WeightsMismatchError:
+        print(f"vidseek index: space {space.name} was built with other weights or encoder; rebuilding",
+              file=sys.stderr)
+        drop_space(store, space.name)
+        idx = SpaceIndex(store, space.name, space.dim, space.identity)
+    done = [{r.video_id for r in store.catalog.features(expert=ex, status="done")} for ex in space.experts]
+    videos = sorted(set.intersection(*done)) if done else []
+    have = idx.video_ids()
+    todo = [v for v in videos if v not in have]
+    rows = 0
+    for vid in tqdm(todo, desc=f"index {space.name}", unit="video", disable=not progress or not todo,
+                    file=sys.stderr):
+        feats = {ex: store.get(vid, ex) for ex in space.experts}
+        times, vecs = space.embed_video(feats)
+        idx.add_video(vid, times, vecs)
+        rows += len(times)
+    idx.commit()
+    return len(todo), len(videos) - len(todo), rows
+
+
+def build_index(cfg: IndexConfig) -> int:
+    from vidseek.index import drop_space, list_spaces
+    from vidseek.models.retrieval.search import load_encoder, space_context
+
+    store = open_store(cfg.collection)
+    experts = store.experts()
+    if not experts:
+        raise CollectionError(f"collection {cfg.collection} has no extracted features; run `vidseek extract` first")
+    try:
+        old = read_settings(store.root)
+    except CollectionError:
+        old = {}
+    encoder_name = cfg.encoder if cfg.encoder != DEFAULT_ENCODER else old.get("encoder", cfg.encoder)
+    if cfg.rebuild:
+        encoder_name = cfg.encoder
+    names = list(cfg.spaces or default_space_names(experts))
+    if cfg.model:
+        names.append(_model_space(cfg.model))
+    if not names:
+        raise CollectionError(
+            f"no searchable expert in {cfg.collection} (has: {', '.join(experts)}); "
+            "extract effnet_lite0, i3d, asr or ocr")
+    if cfg.rebuild:
+        for row in list_spaces(store):
+            drop_space(store, row["space"])
+    encoder = load_encoder(encoder_name)
+    ctx = space_context(store, encoder, cfg.model)
+    summary = []
+    for name in names:
+        space = build_space(name, ctx)
+        missing = [ex for ex in space.experts if ex not in experts]
+        if missing:
+            raise CollectionError(f"space {name} needs {', '.join(missing)} features, not in {cfg.collection}")
+        added, skipped, rows = index_space(store, space, cfg.progress)
+        summary.append((name, added, skipped, rows))
+    spaces = sorted(set(old.get("spaces", [])) | set(names)) if not cfg.rebuild else names
+    write_settings(store.root, {"encoder": encoder_name, "spaces": spaces, "model": cfg.model,
+                                "params": old.get("params", {})})
+    total = {r["space"]: r for r in list_spaces(store)}
+    print(f"{'space':<16}{'added':>8}{'skipped':>9}{'rows added':>12}{'rows total':>12}  index")
+    for name, added, skipped, rows in summary:
+        t = total.get(name, {})
+        print(f"{name:<16}{added:>8}{skipped:>9}{rows:>12}{t.get('n', 0):>12}  {t.get('factory', '')}")
+    print(f"encoder {encoder_name}; {len(store.catalog.videos())} videos in {cfg.collection}")
+    return 0
