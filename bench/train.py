@@ -6,6 +6,9 @@
 Reports text->video R@1/5/10 and MdR on the test split against chance, the pair accuracy
 (caption scores its own video above its same-words distractor; 50% = chance, where a bag of
 words sits), and training wall time. Rendering and extraction are skipped when already done.
+The zero-shot baseline (`vidseek index` zero-shot spaces + the search fusion, no training)
+ranks the same test videos for the same test captions (`--no-zero-shot` skips it). The table
+is also written to WORK/results.json.
 """
 
 from __future__ import annotations
@@ -42,6 +45,42 @@ def pair_accuracy(model, splits, scenes: dict[str, dict]) -> float:
     return 100.0 * float(np.mean(acc)) if acc else float("nan")
 
 
+def _pair_acc(scores: np.ndarray, gt: np.ndarray, vids: list[str], scenes: dict[str, dict]) -> float:
+    """pair_accuracy on an already computed (captions, videos) score matrix."""
+    index = {v: i for i, v in enumerate(vids)}
+    acc = []
+    for c, g in enumerate(gt):
+        mates = [m for m in vids if m != vids[g] and scenes[m]["family"] == scenes[vids[g]]["family"]]
+        if mates:
+            own, other = scores[c, g], scores[c, index[mates[0]]]
+            acc.append(1.0 if own > other else 0.5 if own == other else 0.0)
+    return 100.0 * float(np.mean(acc)) if acc else float("nan")
+
+
+def zero_shot(collection: Path, test_rows: list, scenes: dict[str, dict]) -> tuple[dict[str, float], float, float]:
+    """(t2v metrics, pair %, seconds) of zero-shot search: every test caption ranks the test
+    videos (each scored by its best fused moment, as `vidseek search --videos` ranks them)."""
+    from vidseek.models.metrics.retrieval import ranks_from_scores, retrieval_metrics
+    from vidseek.models.retrieval.search import SearchOptions, open_searcher
+    from vidseek.pipelines.index import IndexConfig, build_index
+
+    t0 = time.monotonic()
+    build_index(IndexConfig(collection=str(collection), progress=False))
+    searcher = open_searcher(collection)
+    vids = sorted({r.video for r in test_rows})
+    opts = SearchOptions(candidates=1, max_videos=1, explain=False)
+    scores = np.full((len(test_rows), len(vids)), -np.inf)
+    for c, r in enumerate(test_rows):
+        res = searcher.rank(r.caption, opts, include=vids)
+        for j, v in enumerate(vids):
+            got = res.get(v)
+            if got is not None and np.isfinite(got.score):
+                scores[c, j] = got.score
+    gt = np.array([vids.index(r.video) for r in test_rows])
+    m = retrieval_metrics(ranks_from_scores(scores, gt))
+    return {f"t2v_{k}": v for k, v in m.items()}, _pair_acc(scores, gt, vids, scenes), time.monotonic() - t0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--videos", type=int, default=200)
@@ -53,6 +92,7 @@ def main() -> int:
     ap.add_argument("--models", default="jemc,mmt")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads for training")
     ap.add_argument("--random-weights", action="store_true", help="experts with random weights (timing only)")
+    ap.add_argument("--no-zero-shot", action="store_true", help="skip the zero-shot search baseline")
     args = ap.parse_args()
 
     from vidseek.models.base import build_dataset, build_model
@@ -94,8 +134,11 @@ def main() -> int:
         model.load_state_dict(load_file(str(out / "best.safetensors")))
         model.eval()
         rows.append((name, res["test"], pair_accuracy(model, splits, scenes), secs, res["best_epoch"]))
-    test_scenes = make_scenes(args.videos, args.seed)
-    bow = bow_pair_accuracy(test_scenes)["all"]
+    zs = None
+    if not args.no_zero_shot:
+        zs = zero_shot(work / "collection", list(splits.test.rows), scenes)
+    all_scenes = make_scenes(args.videos, args.seed)
+    bow = bow_pair_accuracy(all_scenes)["all"]
     n_test = len({r.video for r in splits.test.rows})
     print(f"\nsynthetic benchmark: {args.videos} videos ({n_test} test), experts {experts}, "
           f"device {args.device}, torch threads {args.threads}; render {t_synth:.0f} s, "
@@ -103,9 +146,20 @@ def main() -> int:
     print(f"{'model':8} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MdR':>5} {'pair%':>6} {'train s':>8} {'best ep':>7}")
     print(f"{'chance':8} {100 / n_test:6.1f} {500 / n_test:6.1f} {1000 / n_test:6.1f} {n_test / 2:5.1f} {50.0:6.1f}")
     print(f"{'BoW':8} {'':>6} {'':>6} {'':>6} {'':>5} {bow:6.1f}")
+    if zs is not None:
+        m, pair, secs = zs
+        print(f"{'zeroshot':8} {m['t2v_R@1']:6.1f} {m['t2v_R@5']:6.1f} {m['t2v_R@10']:6.1f} "
+              f"{m['t2v_MdR']:5.1f} {pair:6.1f} {secs:8.1f}   (index+search)")
     for name, m, pair, secs, ep in rows:
         print(f"{name:8} {m['t2v_R@1']:6.1f} {m['t2v_R@5']:6.1f} {m['t2v_R@10']:6.1f} "
               f"{m['t2v_MdR']:5.1f} {pair:6.1f} {secs:8.1f} {ep:7d}")
+    (work / "results.json").write_text(json.dumps({
+        "videos": args.videos, "test_videos": n_test, "test_captions": len(splits.test.rows),
+        "experts": experts, "device": args.device, "threads": args.threads, "epochs": args.epochs,
+        "render_s": t_synth, "extract_s": t_extract, "bow_pair": bow,
+        "zero_shot": None if zs is None else {**zs[0], "pair": zs[1], "seconds": zs[2]},
+        "models": {name: {**m, "pair": pair, "train_s": secs, "best_epoch": ep}
+                   for name, m, pair, secs, ep in rows}}, indent=1))
     print(f"torch {torch.__version__}, cpu count {os.cpu_count()}", file=sys.stderr)
     return 0
 

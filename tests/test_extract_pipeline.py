@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pipeline_experts  # noqa: F401  (registers the test experts)
 import pytest
 
-import pipeline_experts  # noqa: F401  (registers the test experts)
 from vidseek.extract.audio import ffmpeg_exe
 from vidseek.pipelines.extract import ExtractConfig, extract_collection
 from vidseek.store import FeatureStore

@@ -93,6 +93,8 @@ def test_planted_moment_first(planted: Path, capsys: pytest.CaptureFixture[str])
     off = run_json(capsys, SearchConfig("a dog on a skateboard", str(planted), json=True,
                                         weights={"toy_cls": 0.0}))
     assert all(h["video"] == "talk" for h in off)
+    assert search(SearchConfig("a dog", str(planted), weights={"nope": 1.0})) == 1
+    assert "known: asr, toy_cls" in capsys.readouterr().err
 
 
 def test_index_is_incremental_and_rebuild(planted: Path, capsys: pytest.CaptureFixture[str]) -> None:

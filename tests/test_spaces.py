@@ -143,3 +143,18 @@ def test_real_minilm_conse_pancake() -> None:
     vec = space.project(probs)
     q = space.embed_query("someone flips a pancake")
     assert float(vec[0] @ q) > float(vec[1] @ q)
+
+
+def test_doubtful_lines_are_not_indexed(tmp_path: Path) -> None:
+    """Whisper's hallucinations on noise come with low word probabilities; they are dropped."""
+    f = Features("asr", [[0, 1], [1, 2], [2, 3], [3, 4]], np.zeros((4, 0)),
+                 texts=["Love is being done.", "we download the dataset", ". .", "no meta here"],
+                 meta=[{"words": [[0, 1, "Love", 0.001], [0, 1, "is", 0.03]]},
+                       {"words": [[1, 2, "we", 0.9], [1, 2, "download", 0.6]]}, {}, {}])
+    space = TextLineSpace(ctx(tmp_path), "asr", merge_seconds=0.0)
+    times, texts = space.lines({"asr": f})
+    assert texts == ["we download the dataset", "no meta here"]
+    np.testing.assert_array_equal(times, [[1, 2], [3, 4]])
+    ocr = Features("ocr", [[0, 1], [1, 2]], np.zeros((2, 0)), texts=["LAION-400M", "x7#"],
+                   meta=[{"confidence": 0.93}, {"confidence": 0.2}])
+    assert TextLineSpace(ctx(tmp_path), "ocr").lines({"ocr": ocr})[1] == ["LAION-400M"]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from vidseek.errors import CollectionError
+from vidseek.index import vector_index
 from vidseek.index.vector_index import (
     VectorIndex,
     choose_factory,
@@ -18,8 +19,8 @@ from vidseek.index.vector_index import (
     size_class,
 )
 
-DIM = 32
-N = 10_000
+DIM = 16
+N = 4_000
 # Budgets that make the chooser return each class for (N, DIM): raw vectors are N*DIM*4 = 1.28 MB.
 RAW = N * DIM * 4
 CASES = {
@@ -51,6 +52,10 @@ def truth(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def built(data: np.ndarray) -> dict[str, VectorIndex]:
+    # a few OPQ rotation iterations keep this test at ~1 s on a loaded 2-core box; the
+    # rotation still has to earn MIN_RECALL["pq"]
+    mp = pytest.MonkeyPatch()
+    mp.setattr(vector_index, "OPQ_NITER", 3)
     out = {}
     for name, kw in CASES.items():
         factory = choose_factory(N, DIM, **kw)
@@ -58,6 +63,7 @@ def built(data: np.ndarray) -> dict[str, VectorIndex]:
         idx.add(data, np.arange(N) + 1000)
         idx.tune(_data(64, 2), target=0.95, k=10)  # tuning queries are not the test queries
         out[name] = idx
+    mp.undo()
     return out
 
 
@@ -65,9 +71,11 @@ def test_chooser_classes() -> None:
     assert choose_factory(N, DIM, flat_max=N) == "Flat"
     assert choose_factory(100_000, 384) == "Flat"
     assert choose_factory(N, DIM, **CASES["hnsw"]) == "HNSW32"
-    # k = 4 * sqrt(1e4) = 400 -> nearest power of two 512
-    assert choose_factory(N, DIM, **CASES["ivf"]) == "IVF512,Flat"
-    assert choose_factory(N, DIM, **CASES["pq"]) == "OPQ16,IVF512,PQ16"
+    # k = 4 * sqrt(4000) = 253 -> nearest power of two 256; m = dim / 2
+    assert choose_factory(N, DIM, **CASES["ivf"]) == "IVF256,Flat"
+    assert choose_factory(N, DIM, **CASES["pq"]) == "OPQ8,IVF256,PQ8"
+    assert choose_factory(10_000, 32, flat_max=1000, mem_budget_bytes=10**6) == "OPQ16,IVF512,PQ16"
+    assert choose_factory(10_000, 32, flat_max=1000, mem_budget_bytes=1) == "OPQ4,IVF512,PQ4"
     assert choose_factory(10**6, 384, mem_budget_bytes=4 << 30) == "HNSW32"
     assert choose_factory(10**6, 384, mem_budget_bytes=2 << 30) == "IVF4096,Flat"
     assert choose_factory(10**8, 384, mem_budget_bytes=8 << 30) == "OPQ64,IVF32768,PQ64"  # 4e4 -> 2^15
@@ -143,3 +151,10 @@ def test_empty_and_errors(tmp_path: Path) -> None:
         VectorIndex.create(DIM, "IVF16,Flat")
     with pytest.raises(CollectionError, match="does not exist"):
         VectorIndex.load(tmp_path / "nope.faiss")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_selector_restricts(name: str, built: dict[str, VectorIndex], data: np.ndarray) -> None:
+    allowed = np.arange(1100, 1200, dtype=np.int64)  # rows 100..199
+    _, ids = built[name].search(data[150:151], 5, selector=faiss.IDSelectorBatch(allowed))
+    assert ids[0, 0] == 1150 and np.isin(ids[0][ids[0] >= 0], allowed).all()

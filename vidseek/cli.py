@@ -137,7 +137,7 @@ VERBS: dict[str, Verb] = {
     "describe": Verb("what the experts see in one video, window by window", _describe_args,
                      "vidseek.pipelines.describe:describe:DescribeConfig"),
     "eval": Verb("evaluate search on annotated queries, or moment predictions", _eval_args,
-                 "vidseek.pipelines.eval_cli:evaluate:EvalCommand"),
+                 "vidseek.pipelines.evaluate:evaluate_any:EvalAnyConfig"),
     "train": Verb("train a joint-embedding or moment-localization model", _train_args,
                   "vidseek.pipelines.train:train:TrainCommand"),
     "synth": Verb("render the synthetic benchmark", _synth_args,

@@ -53,10 +53,10 @@ def _pow2(x: float) -> int:
 
 def _pq_m(dim: int, n: int, budget: int) -> int:
     """Sub-quantizer count: the largest of the usual sizes that divides dim and fits the budget."""
-    for m in (64, 48, 32, 24, 16, 12, 8, 4, 2, 1):
-        if dim % m == 0 and m <= max(1, dim // 2) and (n * m <= budget or m == 1):
-            return m
-    return 1
+    ok = [m for m in (64, 48, 32, 24, 16, 12, 8, 4, 2, 1) if dim % m == 0 and m <= max(1, dim // 2)]
+    fits = [m for m in ok if n * m <= budget]
+    # nothing fits: fewer than 4 bytes per vector keeps no neighbourhood; take the smallest >= 4
+    return fits[0] if fits else min([m for m in ok if m >= 4] or ok)
 
 
 def choose_factory(
@@ -105,14 +105,14 @@ def describe(index: faiss.Index) -> str:
     if isinstance(index, faiss.IndexIDMap2 | faiss.IndexIDMap):
         return describe(index.index)
     if isinstance(index, faiss.IndexPreTransform):
-        parts = []
-        for i in range(index.chain.size()):
-            vt = faiss.downcast_VectorTransform(index.chain.at(i))
-            if isinstance(vt, faiss.OPQMatrix):
-                parts.append(f"OPQ{vt.M}")
-            else:
-                raise CollectionError(f"unsupported transform {type(vt).__name__} in index")
-        return ",".join([*parts, describe(index.index)])
+        # an OPQ matrix is read back from disk as a plain square LinearTransform; vidseek only
+        # writes OPQ{m} in front of PQ{m}, so m comes from the PQ
+        inner = describe(index.index)
+        pq = re.search(r"PQ(\d+)", inner)
+        vt = faiss.downcast_VectorTransform(index.chain.at(0))
+        if index.chain.size() != 1 or pq is None or vt.d_in != vt.d_out:
+            raise CollectionError(f"unsupported transform {type(vt).__name__} in index")
+        return f"OPQ{pq.group(1)},{inner}"
     if isinstance(index, faiss.IndexFlat):
         return "Flat"
     if isinstance(index, faiss.IndexHNSW):
@@ -151,6 +151,7 @@ class VectorIndex:
         cls, dim: int, factory: str, train_vectors: np.ndarray | None = None
     ) -> VectorIndex:
         """Empty index; IVF/PQ are trained on train_vectors (normalised here)."""
+        check_factory(factory)
         base = faiss.index_factory(int(dim), factory, faiss.METRIC_INNER_PRODUCT)
         ivf = _ivf(base)
         if isinstance(ivf, faiss.IndexIVFPQ):
@@ -162,6 +163,7 @@ class VectorIndex:
                 vt = faiss.downcast_VectorTransform(base.chain.at(i))
                 if isinstance(vt, faiss.OPQMatrix):
                     vt.niter = OPQ_NITER
+                    vt.niter_pq_0 = min(vt.niter_pq_0, 4 * OPQ_NITER)
         if not base.is_trained:
             if train_vectors is None or len(train_vectors) == 0:
                 raise CollectionError(f"index {factory} needs train_vectors")
@@ -203,6 +205,8 @@ class VectorIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
         if len(ids) == 0:
             return 0
+        if _ivf(self.index) is not None:  # a hashtable direct map removes by IDSelectorArray only
+            return int(self.index.remove_ids(faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids))))
         if self._hnsw is None:
             return int(self.index.remove_ids(faiss.IDSelectorBatch(ids)))
         id_map = faiss.rev_swig_ptr(self.index.id_map.data(), self.index.id_map.size())
@@ -419,7 +423,7 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
 
 def _ivf(index: faiss.Index) -> faiss.IndexIVF | None:
     try:
-        return faiss.extract_index_ivf(index)
+        return faiss.downcast_index(faiss.extract_index_ivf(index))
     except RuntimeError:
         return None
 

@@ -153,19 +153,13 @@ def evaluate(cfg: EvalConfig) -> int:
 
 def evaluate_any(cfg: EvalAnyConfig) -> int:
     """Queries over a collection, or QVHighlights-format predictions against ground truth."""
-    if cfg.predictions:
-        from vidseek.models.metrics.qvhighlights import eval_submission, load_jsonl
+    if cfg.predictions or cfg.ground_truth:
+        if not (cfg.predictions and cfg.ground_truth):
+            print("vidseek eval: --predictions and --ground-truth go together", file=sys.stderr)
+            return 1
+        from vidseek.pipelines.eval_moments import EvalMomentsConfig, eval_moments
 
-        if not cfg.ground_truth:
-            print("vidseek eval: --predictions needs --ground-truth", file=sys.stderr)
-            return 1
-        try:
-            res = eval_submission(load_jsonl(cfg.predictions), load_jsonl(cfg.ground_truth))
-        except DatasetError as err:
-            print(f"vidseek eval: {err}", file=sys.stderr)
-            return 1
-        print(json.dumps(res if cfg.json else res["brief"], indent=None if cfg.json else 1))
-        return 0
+        return eval_moments(EvalMomentsConfig(cfg.predictions, cfg.ground_truth, cfg.json))
     if not cfg.queries:
         print("vidseek eval: give a queries file (or --predictions with --ground-truth)", file=sys.stderr)
         return 1

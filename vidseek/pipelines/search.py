@@ -82,6 +82,11 @@ def search(cfg: SearchConfig) -> int:
     except CollectionError as err:
         print(f"vidseek search: {err}", file=sys.stderr)
         return 1
+    unknown = sorted(set(cfg.weights or {}) - set(searcher.spaces))
+    if unknown:
+        print(f"vidseek search: --weights names {', '.join(unknown)}, not an indexed space; "
+              f"known: {', '.join(sorted(searcher.spaces))}", file=sys.stderr)
+        return 1
     opts = SearchOptions(top=cfg.top, videos=cfg.videos, weights=cfg.weights, rerank=rerank)
     hits = searcher.search(cfg.query, opts)
     if cfg.json:

@@ -7,6 +7,7 @@ OCR rows are kept as they are (a slide's text is already one unit). Empty lines 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -24,6 +25,37 @@ from vidseek.models.retrieval.spaces import (
 from vidseek.types import Features
 
 TEXT_EXPERTS: dict[str, float] = {"asr": 6.0, "ocr": 0.0}  # expert -> merge_seconds (0: as is)
+MIN_CONFIDENCE = 0.5
+"""Lines the recogniser itself doubts are not indexed: Whisper hallucinates short phrases on music
+and noise ("Good.", "Here you come.") with low word probabilities; a line whose mean word
+probability (or OCR score) is below this, or that holds no word at all, is dropped."""
+
+
+def confidence(meta: dict[str, Any] | None) -> float | None:
+    """Mean word probability (ASR `words` = [start, end, word, prob]) or the row's score."""
+    if not meta:
+        return None
+    words = meta.get("words")
+    if words:
+        probs = [float(w[3]) for w in words if isinstance(w, (list, tuple)) and len(w) > 3]
+        if probs:
+            return float(np.mean(probs))
+    for key in ("score", "confidence", "prob"):
+        if isinstance(meta.get(key), (int, float)):
+            return float(meta[key])
+    return None
+
+
+def reliable_rows(f: Features, min_confidence: float = MIN_CONFIDENCE) -> tuple[np.ndarray, list[str]]:
+    """(times, texts) of the rows worth indexing: some word in them, confidence not below min."""
+    texts = list(f.texts or [""] * len(f))
+    metas: list[dict[str, Any] | None] = list(f.meta) if f.meta is not None else [None] * len(f)
+    keep = []
+    for i, (t, m) in enumerate(zip(texts, metas, strict=True)):
+        c = confidence(m)
+        if re.search(r"\w", t or "") and (c is None or c >= min_confidence):
+            keep.append(i)
+    return f.times[keep].reshape(-1, 2), [texts[i] for i in keep]
 
 
 def merge_lines(times: np.ndarray, texts: list[str], merge_seconds: float) -> tuple[np.ndarray, list[str]]:
@@ -53,14 +85,15 @@ class TextLineSpace(Space):
         self.encoder = ctx.encoder
         self.dim = int(ctx.encoder.dim)
         self.merge_seconds = float(ctx.params.get(f"{expert}_merge_seconds", merge_seconds))
+        self.min_confidence = float(ctx.params.get("min_confidence", MIN_CONFIDENCE))
         self.identity = identity_of(
             "textlines", expert, ctx.weights_sha.get(expert, ""), ctx.encoder.weights.sha256,
-            self.merge_seconds,
+            self.merge_seconds, self.min_confidence,
         )
 
     def lines(self, feats: Mapping[str, Features]) -> tuple[np.ndarray, list[str]]:
-        f = feats[self.name]
-        return merge_lines(f.times, list(f.texts or [""] * len(f)), self.merge_seconds)
+        times, texts = reliable_rows(feats[self.name], self.min_confidence)
+        return merge_lines(times, texts, self.merge_seconds)
 
     def embed_video(self, feats: Mapping[str, Features]) -> tuple[np.ndarray, np.ndarray]:
         times, texts = self.lines(feats)

@@ -1,0 +1,174 @@
+"""Index build time, single-query latency and recall@10 vs exact, at several collection sizes.
+
+    .venv/bin/python bench/search.py                      # 1e3, 1e5, 1e6 windows, 384-d
+    .venv/bin/python bench/search.py --sizes 1e3,1e5      # a subset
+    .venv/bin/python bench/search.py --sizes 1e6 --mem-budget 2e9   # force the IVF class
+
+Data: synthetic L2-normalised Gaussian vectors (the hardest case for ANN: no cluster structure).
+Queries: noisy copies of stored vectors (cosine ~0.9 to their source). Rows per size: the factory
+`choose_factory` picks (built the way SpaceIndex builds it: IVF trained on <= 1e5 rows, then
+efSearch / nprobe tuned to recall@10 >= 0.95 on separate tuning queries) and exact Flat.
+"e2e" (when vidseek.models.retrieval.search imports): MiniLM query encoding + SpaceIndex
+shortlist (k=100) + exact window scores of the top 10 videos (100 windows each) + fusion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from vidseek.index.vector_index import VectorIndex, choose_factory, normalize, recall_at_k
+
+WINDOWS_PER_VIDEO = 100
+
+
+def make_data(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, dim), np.float32)
+    for s in range(0, n, 100_000):
+        out[s : s + 100_000] = rng.standard_normal((min(100_000, n - s), dim), dtype=np.float32)
+    faiss.normalize_L2(out)
+    return out
+
+
+def make_queries(data: np.ndarray, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    src = data[rng.integers(0, len(data), n)]
+    return normalize(src + 0.5 * rng.standard_normal(src.shape, dtype=np.float32) / np.sqrt(src.shape[1]))
+
+
+def build(data: np.ndarray, factory: str, tune_q: np.ndarray) -> tuple[VectorIndex, float]:
+    t0 = time.perf_counter()
+    train = None
+    if factory != "Flat" and not factory.startswith("HNSW"):
+        rng = np.random.default_rng(1)
+        train = data[rng.choice(len(data), min(len(data), 100_000), replace=False)]
+    idx = VectorIndex.create(data.shape[1], factory, train)
+    for s in range(0, len(data), 100_000):
+        idx.add(data[s : s + 100_000], np.arange(s, min(s + 100_000, len(data))))
+    if factory != "Flat":
+        idx.tune(tune_q, target=0.95, k=10)
+    return idx, time.perf_counter() - t0
+
+
+def latency(fn, queries: np.ndarray) -> tuple[float, float]:
+    fn(queries[0])  # warm
+    ts = []
+    for q in queries:
+        t0 = time.perf_counter()
+        fn(q)
+        ts.append((time.perf_counter() - t0) * 1e3)
+    return float(np.percentile(ts, 50)), float(np.percentile(ts, 95))
+
+
+def e2e_latency(idx: VectorIndex, texts: list[str]) -> str:
+    """Open a SpaceIndex over this index in a temp collection and time text -> fused curves."""
+    try:
+        from vidseek.models.retrieval.fusion import Normaliser, fuse
+        from vidseek.models.retrieval.search import load_encoder
+    except Exception as err:  # noqa: BLE001 - another part; absent or broken means n/a
+        return f"n/a ({type(err).__name__})"
+    from vidseek.index import SpaceIndex
+    from vidseek.store import FeatureStore
+
+    try:
+        enc = load_encoder("minilm")
+        if enc.dim != idx.dim:
+            return f"n/a (minilm dim {enc.dim})"
+    except Exception as err:  # noqa: BLE001 - weights missing offline
+        return f"n/a ({type(err).__name__})"
+    with tempfile.TemporaryDirectory() as tmp, FeatureStore(Path(tmp) / "coll") as store:
+        space = "bench"
+        si = SpaceIndex(store, space, idx.dim, "bench")  # creates the tables
+        idx.save(si.path)
+        ids = idx.ids()
+        starts = (ids % WINDOWS_PER_VIDEO).astype(float)
+        con = sqlite3.connect(store.root / "catalog.sqlite")
+        con.executemany(
+            'INSERT INTO index_rows (space, id, video_id, start, "end", row) VALUES (?,?,?,?,?,?)',
+            ((space, int(i), f"v{i // WINDOWS_PER_VIDEO}", s, s + 1.0, int(i % WINDOWS_PER_VIDEO))
+             for i, s in zip(ids.tolist(), starts.tolist(), strict=True)),
+        )
+        con.execute(
+            "INSERT INTO index_spaces VALUES (?,?,?,?,?,?)",
+            (space, idx.factory, idx.dim, "bench", len(ids), time.time()),
+        )
+        con.commit()
+        con.close()
+        si = SpaceIndex(store, space, idx.dim, "bench")
+
+        def one(text: str) -> None:
+            q = enc([text])[0]
+            vids: list[str] = []
+            for h in si.search(q, 100):
+                if h[0] not in vids:
+                    vids.append(h[0])
+            windows = {v: si.window_scores(q, v) for v in vids[:10]}
+            norm = Normaliser.fit([s for _, s in windows.values()])
+            for v, (t, s) in windows.items():
+                fuse(v, float(WINDOWS_PER_VIDEO), {space: (t, s)}, {space: norm})
+
+        one("warm up")
+        ts = []
+        for text in texts:
+            t0 = time.perf_counter()
+            one(text)
+            ts.append((time.perf_counter() - t0) * 1e3)
+    return f"{np.percentile(ts, 50):.1f} / {np.percentile(ts, 95):.1f}"
+
+
+QUERY_TEXTS = [
+    "a man rides a bicycle down a hill", "people dancing at a wedding", "a dog catches a frisbee",
+    "someone cooking pasta in a kitchen", "cars driving in the rain at night", "a child laughing",
+    "a goal is scored in a football match", "waves crashing on rocks", "a cat jumps onto a table",
+    "a person giving a speech on stage",
+] * 3
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="1e3,1e5,1e6", help="comma-separated window counts")
+    ap.add_argument("--dim", type=int, default=384)
+    ap.add_argument("--queries", type=int, default=200, help="latency / recall queries")
+    ap.add_argument("--k", type=int, default=100, help="k for the latency queries")
+    ap.add_argument("--mem-budget", type=float, default=None, help="bytes for choose_factory")
+    ap.add_argument("--no-e2e", action="store_true")
+    args = ap.parse_args()
+    budget = int(args.mem_budget) if args.mem_budget else None
+
+    print(f"faiss {faiss.__version__}, {faiss.omp_get_max_threads()} threads, dim {args.dim}, "
+          f"single queries, k={args.k} (latency), recall@10 vs exact on {args.queries} queries")
+    head = f"{'n':>9} {'factory':<22} {'knob':<14} {'build s':>8} {'p50 ms':>8} {'p95 ms':>8} {'R@10':>6}  e2e p50/p95 ms"
+    print(head)
+    print("-" * len(head))
+    for n in (int(float(s)) for s in args.sizes.split(",")):
+        data = make_data(n, args.dim)
+        queries = make_queries(data, args.queries, seed=2)
+        tune_q = make_queries(data, 128, seed=3)
+        exact = faiss.IndexFlatIP(args.dim)
+        exact.add(data)
+        truth = exact.search(queries, 10)[1]
+        del exact
+        chosen = choose_factory(n, args.dim, budget)
+        for factory in dict.fromkeys([chosen, "Flat"]):
+            idx, build_s = build(data, factory, tune_q)
+            p50, p95 = latency(lambda q, idx=idx: idx.search(q, args.k), queries)
+            rec = recall_at_k(idx.search(queries, 10)[1], truth)
+            knob = (f"efSearch={idx.ef_search}" if idx.ef_search else
+                    f"nprobe={idx.nprobe}" if idx.nprobe else "exact")
+            e2e = "n/a" if args.no_e2e or factory != chosen else e2e_latency(idx, QUERY_TEXTS)
+            tag = factory + (" *" if factory == chosen else "")
+            print(f"{n:>9} {tag:<22} {knob:<14} {build_s:>8.2f} {p50:>8.2f} {p95:>8.2f} {rec:>6.3f}  {e2e}",
+                  flush=True)
+            del idx
+    print("* = choose_factory's pick")
+
+
+if __name__ == "__main__":
+    main()
