@@ -10,7 +10,6 @@ import numpy as np
 from vidseek.extract.experts.base import (
     EXPERTS,
     Expert,
-    ExpertOptions,
     ExpertSession,
     ExpertSpec,
     WeightsInfo,
@@ -95,9 +94,6 @@ def register() -> None:
         if name not in EXPERTS:
             EXPERTS.add(name, build)
 
-
-def _unused(_: ExpertOptions) -> None:  # keeps the builder signature visible to readers
-    return None
 
 
 register()

@@ -140,6 +140,8 @@ class RetrievalModel(TrainableModel):
 
     task: ClassVar[str] = "retrieval"
     select_metric: ClassVar[str] = "rsum"
+    info: DatasetInfo
+    embed_dim: int
 
     def encode_videos(self, batch: dict[str, Any]) -> Any:
         raise NotImplementedError

@@ -103,7 +103,7 @@ def run_experts(
             decoder.close()
 
     if info.has_audio:
-        rates = sorted({specs[n].sample_rate for n in sessions if specs[n].sample_rate})
+        rates = sorted({r for n in sessions if (r := specs[n].sample_rate)})
         for rate in rates:
             listeners = [n for n in sessions if specs[n].sample_rate == rate]
             for chunk in audio_chunks(path, int(rate or 0)):

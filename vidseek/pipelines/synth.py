@@ -39,7 +39,8 @@ def synth(cfg: SynthConfig) -> int:
     (out / "videos").mkdir(parents=True, exist_ok=True)
     scenes = make_scenes(cfg.videos, cfg.seed, cfg.min_duration, cfg.max_duration)
     splits = assign_splits(scenes, cfg.seed)
-    caps, moments = [], []
+    caps: list[dict] = []
+    moments: list[dict] = []
     for s in scenes:
         caps += caption_rows(s, splits[s.family])
         moments += moment_rows(s, splits[s.family], len(moments))

@@ -125,7 +125,7 @@ def _energy_segments(audio: np.ndarray, hop: float = 0.5) -> list[dict[str, Any]
         start, end = i * hop, min(j * hop, len(audio) / SAMPLE_RATE)
         words = [[start + k * hop, min(start + (k + 1) * hop, end), f"w{k}", 1.0]
                  for k in range(j - i)]
-        segs.append({"start": start, "end": end, "text": " ".join(w[2] for w in words),
+        segs.append({"start": start, "end": end, "text": " ".join(str(w[2]) for w in words),
                      "words": words})
         i = j
     return segs

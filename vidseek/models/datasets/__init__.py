@@ -59,7 +59,10 @@ def retrieval_splits(rows: list[CaptionRow], collection: str | Path, experts: li
     info = DatasetInfo(name=name, task="retrieval", experts=dims, extra={
         "n_bins": n_bins, "vocab": build_vocab([r.caption for r in by["train"]]),
         "collection": str(collection), "sizes": {s: len(v) for s, v in by.items()}})
-    return DatasetSplits(ds("train"), ds("val"), ds("test"), pairs_collate, info)
+    train = ds("train")
+    if train is None:
+        raise DatasetError(f"dataset {name!r}: no training captions")
+    return DatasetSplits(train, ds("val"), ds("test"), pairs_collate, info)
 
 
 def _event_filter(rows: list[CaptionRow], types: list[str] | None) -> list[CaptionRow]:

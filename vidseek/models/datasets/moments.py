@@ -278,10 +278,15 @@ def moment_splits(rows: list[MomentRow], clips: dict[str, np.ndarray], name: str
     classes = {c: i for i, c in enumerate(sorted({r.label for r in by["train"] if r.label}))}
     info = DatasetInfo(name=name, task="localization", experts=dict(experts), extra={
         "n_clips": n, "vocab": build_vocab(r.query for r in by["train"]), "num_classes": len(classes),
-        "classes": sorted(classes, key=classes.get), "label_source": source,
+        "classes": sorted(classes, key=classes.__getitem__), "label_source": source,
         "sizes": {s: len(v) for s, v in by.items()}})
-    return DatasetSplits(*(MomentFeatures(by[s], clips, classes) if by[s] else None for s in ("train", "val", "test")),
-                         collate_moments, info)
+
+    def ds(s: str) -> MomentFeatures | None:
+        return MomentFeatures(by[s], clips, classes) if by[s] else None
+
+    train = ds("train")
+    assert train is not None  # checked above
+    return DatasetSplits(train=train, val=ds("val"), test=ds("test"), collate=collate_moments, info=info)
 
 
 @DATASETS.register("moments")
@@ -305,12 +310,13 @@ def moments_dataset(p: dict[str, Any]) -> DatasetSplits:
         experts = list(p.get("experts") or store.experts())
         durs = {v.video_id: v.duration for v in store.catalog.videos()}
         rows = clean_rows(rows, durs)
-        dims, clips = {}, {}
+        dims: dict[str, int] = {}
+        clips: dict[str, np.ndarray] = {}
         for vid in sorted({r.video for r in rows}):
             if not all(store.has(vid, e) for e in experts):
                 continue
-            dur = next(r.duration for r in rows if r.video == vid)
-            clips[vid] = load_clip_features(store, vid, experts, n, float(dur))
+            dur = next(r.duration for r in rows if r.video == vid and r.duration is not None)
+            clips[vid] = load_clip_features(store, vid, experts, n, dur)
             for e in experts:
                 dims.setdefault(e, store.get(vid, e).dim)
     finally:
@@ -319,6 +325,28 @@ def moments_dataset(p: dict[str, Any]) -> DatasetSplits:
     if missing:
         warnings.warn(f"{missing} video(s) of the moments file have no features; skipped", stacklevel=2)
     return moment_splits(rows, clips, "moments", {e: dims[e] for e in experts if e in dims}, n, p)
+
+
+def _read_scenes(path: Path) -> tuple[list[Any], dict[str, str]]:
+    """scenes.jsonl of a synth benchmark -> (scenes, video -> split)."""
+    from vidseek.models.datasets.synth import Scene, SoundEvent, VisualEvent
+
+    if not path.exists():
+        raise DatasetError(f"{path}: no scenes.jsonl (write one with `vidseek synth --out DIR`)")
+    scenes, splits = [], {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            ev = tuple(VisualEvent(**e) for e in d["events"])
+            scenes.append(Scene(d["video"], float(d["duration"]), d.get("background", ""), ev,  # type: ignore[arg-type]
+                                SoundEvent(**d["sound"]), 0, ((0.5, 0.5), (0.5, 0.5)), 0.0,
+                                int(d.get("family", 0)), str(d.get("variant", ""))))
+            splits[d["video"]] = str(d.get("split", "train"))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+            raise DatasetError(f"{path}:{n}: bad scene row ({err})") from None
+    return scenes, splits
 
 
 @DATASETS.register("synth_moments")
@@ -340,11 +368,16 @@ def synth_moments_dataset(p: dict[str, Any]) -> DatasetSplits:
             table[key] = v / np.linalg.norm(v)
         return table[key]
 
-    scenes = make_scenes(n_videos, seed)
-    splits = assign_splits(scenes, seed)
-    rows, clips = [], {}
+    if p.get("path"):  # `synth_moments:DIR`: the scenes a `vidseek synth` run wrote there
+        scenes, split_of = _read_scenes(Path(p["path"]) / "scenes.jsonl")
+    else:
+        scenes = make_scenes(n_videos, seed)
+        fam = assign_splits(scenes, seed)
+        split_of = {sc.video: fam[sc.family] for sc in scenes}
+    rows: list[MomentRow] = []
+    clips: dict[str, np.ndarray] = {}
     for sc in scenes:
-        split = splits[sc.family]
+        split = split_of[sc.video]
         t = (np.arange(n) + 0.5) / n * sc.duration
         x = noise * rng.standard_normal((n, dim)).astype(np.float32)
         for ev in sc.events:

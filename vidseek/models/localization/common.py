@@ -110,6 +110,8 @@ class MapBuilder(nn.Module):
     kernel-3 stride-2 layer (doubling the start stride) then kernel-2 layers at that stride.
     """
 
+    mask: Tensor  # buffer, registered in __init__
+
     def __init__(self, n: int, dim: int, kind: str = "pool", counts: Sequence[int] | None = None) -> None:
         super().__init__()
         if kind not in ("pool", "conv"):

@@ -33,6 +33,8 @@ class Localizer(TrainableModel):
 
     task = "localization"
     select_metric = "mIoU"
+    info: DatasetInfo
+    mask2d: Tensor  # (N, N) bool buffer of valid proposals
 
     def __init__(self, params: dict[str, Any], info: DatasetInfo, counts: list[int] | None = None) -> None:
         super().__init__()

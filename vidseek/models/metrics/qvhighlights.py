@@ -175,7 +175,8 @@ def eval_highlight(preds: list[dict], gts: list[dict]) -> dict[str, dict[str, fl
     gt_scores = {d["qid"]: _gt_saliency(d) for d in gts}
     out = {}
     for name, level in SALIENCY_LEVELS.items():
-        hits, aps = [], []
+        hits: list[float] = []
+        aps: list[float] = []
         for d in preds:
             binary = (gt_scores[d["qid"]] >= level).astype(float)
             pred = np.asarray(d["pred_saliency_scores"], float)

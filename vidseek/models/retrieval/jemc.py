@@ -136,3 +136,8 @@ def build_jemc_tiny(params: dict[str, Any], info: DatasetInfo) -> JEMC:
     """Tiny twin for tests: small widths, the tiny word-vector encoder."""
     p = {"embed_dim": 32, "gru_hidden": 32, "tiny": True, **params}
     return JEMC(info, **p)
+
+
+from vidseek.models.retrieval.trained_space import register_trained_space  # noqa: E402
+
+register_trained_space("jemc")

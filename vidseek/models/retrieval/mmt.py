@@ -136,3 +136,8 @@ def build_mmt_tiny(params: dict[str, Any], info: DatasetInfo) -> MMT:
     """Tiny twin for tests: narrow, one layer, the tiny text encoder."""
     p = {"d_model": 32, "n_layers": 1, "n_heads": 2, "tiny": True, **params}
     return MMT(info, **p)
+
+
+from vidseek.models.retrieval.trained_space import register_trained_space  # noqa: E402
+
+register_trained_space("mmt")
