@@ -107,7 +107,7 @@ def _rng_state() -> dict[str, str]:
     enc = base64.b64encode
     return {
         "torch": enc(torch.get_rng_state().numpy().tobytes()).decode(),
-        "numpy": enc(json.dumps(np.random.get_state()[1].tolist()).encode()).decode(),
+        "numpy": enc(json.dumps(np.asarray(np.random.get_state()[1]).tolist()).encode()).decode(),
         "python": enc(json.dumps(random.getstate()[1]).encode()).decode(),
     }
 

@@ -93,7 +93,7 @@ class JEMC(RetrievalModel):
         ids = torch.full((len(toks), n), PAD, dtype=torch.long)
         for i, t in enumerate(toks):
             ids[i, : len(t)] = torch.tensor(t)
-        dev = self.v_obj[1].weight.device
+        dev = next(self.v_obj.parameters()).device
         return ids.to(dev), torch.tensor([len(t) for t in toks])
 
     def _pool(self, batch: dict[str, Any], experts: list[str]) -> Tensor:

@@ -43,7 +43,8 @@ class TrainedSpace(Space):
         if ctx.model is None:
             raise CollectionError(f"space {name!r} needs a trained run dir: vidseek index --model RUN")
         run = Path(ctx.model)
-        self.model, cfg = load_run(run)
+        model, cfg = load_run(run)
+        self.model: Any = model  # a RetrievalModel (JEMC, MMT)
         if cfg.model != name:
             raise CollectionError(f"{run} holds a {cfg.model} run, not {name}")
         self.name = name
