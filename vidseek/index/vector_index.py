@@ -350,7 +350,8 @@ class VectorIndex:
         exact = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         exact.add_with_ids(vecs, ids)
         truth = exact.search(q, k)[1]
-        limit = 4096 if knob == "ef_search" else _ivf(self.index).nlist
+        ivf = _ivf(self.index)
+        limit = 4096 if knob == "ef_search" or ivf is None else ivf.nlist
         value = getattr(self, knob)
         rec = recall_at_k(self.search(q, k)[1], truth)
         while rec < target and value < limit:

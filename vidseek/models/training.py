@@ -19,7 +19,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -107,7 +107,7 @@ def _rng_state() -> dict[str, str]:
     enc = base64.b64encode
     return {
         "torch": enc(torch.get_rng_state().numpy().tobytes()).decode(),
-        "numpy": enc(json.dumps(np.asarray(np.random.get_state()[1]).tolist()).encode()).decode(),
+        "numpy": enc(json.dumps(np.asarray(cast(Any, np.random.get_state())[1]).tolist()).encode()).decode(),
         "python": enc(json.dumps(random.getstate()[1]).encode()).decode(),
     }
 

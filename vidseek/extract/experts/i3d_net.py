@@ -18,6 +18,7 @@ import math
 import pickle
 import tarfile
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -67,8 +68,10 @@ class BatchNormNoScale(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = (1, -1, 1, 1, 1)
-        scale = torch.rsqrt(self.var + self.eps)
-        return (x - self.mean.view(shape)) * scale.view(shape) + self.bias.view(shape)
+        var = cast(torch.Tensor, self.var)  # buffers: nn.Module.__getattr__ is untyped
+        mean = cast(torch.Tensor, self.mean)
+        scale = torch.rsqrt(var + self.eps)
+        return (x - mean.view(shape)) * scale.view(shape) + self.bias.view(shape)
 
 
 class Unit3D(nn.Module):

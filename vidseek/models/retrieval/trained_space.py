@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class TrainedSpace(Space):
             raise CollectionError(f"space {name!r} needs a trained run dir: vidseek index --model RUN")
         run = Path(ctx.model)
         model, cfg = load_run(run)
-        self.model: Any = model  # a RetrievalModel (JEMC, MMT)
+        self.model = cast(Any, model)  # a RetrievalModel (JEMC, MMT); nn.Module attrs are untyped
         if cfg.model != name:
             raise CollectionError(f"{run} holds a {cfg.model} run, not {name}")
         self.name = name
