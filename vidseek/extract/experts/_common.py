@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vidseek.extract.experts.base import ExpertOptions, ExpertSession, ExpertSpec, WeightsInfo
-from vidseek.types import Features, FrameBatch, VideoInfo
+from vidseek.types import AudioChunk, Features, FrameBatch, VideoInfo
 from vidseek.weights import WeightSpec, file_sha256, resolve
 
 if TYPE_CHECKING:
@@ -144,6 +144,22 @@ def to_tensor(crops: np.ndarray, device: torch.device, mean: tuple[float, ...] |
 
 
 # --- sessions ------------------------------------------------------------------------------------
+class WholeAudioSession(ExpertSession):
+    """Buffers a video's PCM for experts that need the whole track at once (ASR, VGGish)."""
+
+    def __init__(self) -> None:
+        self.start: float | None = None
+        self.pcm: list[np.ndarray] = []
+
+    def add_audio(self, chunk: AudioChunk) -> None:
+        if self.start is None:
+            self.start = float(chunk.start)
+        self.pcm.append(np.asarray(chunk.pcm, np.float32).reshape(-1))
+
+    def audio(self) -> np.ndarray:
+        return np.concatenate(self.pcm) if self.pcm else np.zeros(0, np.float32)
+
+
 class FrameSession(ExpertSession):
     """One row per sampled frame. Frames are cropped as they arrive (`prepare`), buffered across
     add_frames calls and run `batch_size` at a time through `run`."""

@@ -17,12 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from vidseek.extract.experts._common import RANDOM_INIT, option
+from vidseek.extract.experts._common import RANDOM_INIT, WholeAudioSession, option
 from vidseek.extract.experts.base import (
     EXPERTS,
     Expert,
     ExpertOptions,
-    ExpertSession,
     ExpertSpec,
 )
 from vidseek.extract.experts.whisper_audio import (
@@ -31,7 +30,7 @@ from vidseek.extract.experts.whisper_audio import (
     default_compute_type,
     whisper_model_dir,
 )
-from vidseek.types import AudioChunk, Features, VideoInfo
+from vidseek.types import Features, VideoInfo
 from vidseek.weights import register_weights
 
 ASR_SPEC = register_weights(dataclasses.replace(WHISPER_SPEC, expert="asr"))  # same folder
@@ -39,20 +38,14 @@ ASR_SPEC = register_weights(dataclasses.replace(WHISPER_SPEC, expert="asr"))  # 
 SILENCE_PEAK = 1e-4  # -80 dBFS
 
 
-class AsrSession(ExpertSession):
+class AsrSession(WholeAudioSession):
     def __init__(self, expert: AsrExpert, info: VideoInfo) -> None:
+        super().__init__()
         self.e = expert
-        self.start: float | None = None
-        self.pcm: list[np.ndarray] = []
-
-    def add_audio(self, chunk: AudioChunk) -> None:
-        if self.start is None:
-            self.start = float(chunk.start)
-        self.pcm.append(np.asarray(chunk.pcm, np.float32).reshape(-1))
 
     def finish(self) -> Features:
         name = self.e.spec.name
-        audio = np.concatenate(self.pcm) if self.pcm else np.zeros(0, np.float32)
+        audio = self.audio()
         if len(audio) == 0 or float(np.abs(audio).max()) < SILENCE_PEAK:
             return Features(name, np.zeros((0, 2)), np.zeros((0, 0)), texts=[], meta=[])
         t0 = self.start or 0.0

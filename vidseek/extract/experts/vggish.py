@@ -14,15 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from vidseek.extract.experts._common import option, torch_device, weights_for
+from vidseek.extract.experts._common import WholeAudioSession, option, torch_device, weights_for
 from vidseek.extract.experts.base import (
     EXPERTS,
     Expert,
     ExpertOptions,
-    ExpertSession,
     ExpertSpec,
 )
-from vidseek.types import AudioChunk, Features, VideoInfo
+from vidseek.types import Features, VideoInfo
 from vidseek.weights import WeightSpec, register_weights
 
 SAMPLE_RATE = 16000
@@ -90,19 +89,13 @@ def build_vggish_net(width: int = 1) -> Any:
     return VGG()
 
 
-class VggishSession(ExpertSession):
+class VggishSession(WholeAudioSession):
     def __init__(self, expert: VggishExpert) -> None:
+        super().__init__()
         self.e = expert
-        self.start: float | None = None
-        self.pcm: list[np.ndarray] = []
-
-    def add_audio(self, chunk: AudioChunk) -> None:
-        if self.start is None:
-            self.start = float(chunk.start)
-        self.pcm.append(np.asarray(chunk.pcm, np.float32).reshape(-1))
 
     def finish(self) -> Features:
-        audio = np.concatenate(self.pcm) if self.pcm else np.zeros(0, np.float32)
+        audio = self.audio()
         x = patches(log_mel(audio))
         if len(x) == 0:
             return Features.empty(self.e.spec.name, self.e.spec.dim)
