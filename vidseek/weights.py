@@ -202,7 +202,8 @@ def check_sha256(spec: WeightSpec, path: Path) -> None:
 
 
 # --- hashing -----------------------------------------------------------------------------------
-def _hash_file(path: Path) -> str:
+def sha256_of_file(path: Path) -> str:
+    """Plain streamed sha256 of one file (no cache; file_sha256 caches and handles folders)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -234,7 +235,7 @@ def _file_sha256_cached(path: Path, cache: dict[str, dict[str, object]]) -> tupl
     hit = cache.get(key)
     if hit and hit.get("size") == st.st_size and hit.get("mtime") == st.st_mtime_ns:
         return str(hit["sha256"]), False
-    digest = _hash_file(path)
+    digest = sha256_of_file(path)
     cache[key] = {"size": st.st_size, "mtime": st.st_mtime_ns, "sha256": digest}
     return digest, True
 

@@ -8,7 +8,6 @@ like extracted ones. Rows get times from `seconds_per_row` (the features carry n
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import random
 import sys
@@ -19,6 +18,7 @@ import numpy as np
 
 from vidseek.errors import DatasetError
 from vidseek.models.datasets.captions import CaptionRow, read_captions, read_msrvtt_1ka
+from vidseek.weights import sha256_of_file
 
 
 def msrvtt_rows(p: dict[str, Any]) -> list[CaptionRow]:
@@ -38,13 +38,6 @@ def msrvtt_rows(p: dict[str, Any]) -> list[CaptionRow]:
                             r.event_type) for r in train]
     return [r for r in train if r.split in ("train", "val")] + test
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_feature_pickle(path: str | Path) -> dict[str, np.ndarray]:
@@ -80,7 +73,7 @@ def import_precomputed(pickles: dict[str, str | Path], collection: str | Path,
                 raise DatasetError(f"{path}: rows of several widths {sorted(dims)}")
             dim = dims.pop()
             spec = ExpertSpec(expert, modality, dim, window=seconds_per_row, stride=seconds_per_row)
-            weights = WeightsInfo(_sha256(Path(path)), f"imported:{path}")
+            weights = WeightsInfo(sha256_of_file(Path(path)), f"imported:{path}")
             n_missing = 0
             for vid, arr in data.items():
                 arr = arr.reshape(-1, dim) if arr.size else arr.reshape(0, dim)
