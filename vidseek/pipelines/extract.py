@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from vidseek.errors import CollectionError, VidseekError
 from vidseek.extract.experts import Expert, ExpertOptions, ExpertSession, create_expert
+from vidseek.registry import Registry
 from vidseek.types import AudioChunk, Features, FrameBatch, VideoInfo
 
 VIDEO_EXTENSIONS = frozenset(
@@ -41,6 +42,8 @@ class ExtractConfig:
     force: bool = False
     progress: bool = True
     frame_chunk: int = 16
+    engine: str = "local"  # a name in ENGINES: local (in-process / process pool) or ray
+    ray_address: str | None = None  # ray engine: join this cluster ("auto"); default a local Ray
 
 
 @dataclass
@@ -251,6 +254,35 @@ def _work(path: str) -> VideoResult:
     return _WORKER(path)
 
 
+Report = Callable[[VideoResult], None]
+
+
+def _run_local(cfg: ExtractConfig, paths: list[str], report: Report, worker: _Worker | None) -> None:
+    """In this process (one worker) or a process pool (`--workers N`), one video per task."""
+    if worker is not None:
+        for p in paths:
+            report(worker(p))
+        worker.store.close()
+        return
+    with ProcessPoolExecutor(cfg.workers, initializer=_init_worker, initargs=(cfg,)) as pool:
+        pending: set[Future[VideoResult]] = {pool.submit(_work, p) for p in paths}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                report(fut.result())
+
+
+def _run_ray(cfg: ExtractConfig, paths: list[str], report: Report, worker: _Worker | None) -> None:
+    from vidseek.pipelines.distributed import run_ray
+
+    run_ray(cfg, paths, report)
+
+
+ENGINES: Registry[Callable[[ExtractConfig, list[str], Report, _Worker | None], None]] = Registry("extract engine")
+ENGINES.add("local", _run_local)
+ENGINES.add("ray", _run_ray)
+
+
 def extract_collection(cfg: ExtractConfig) -> int:
     """Extract every video of cfg.paths into cfg.collection. Exit 0 all done, 1 some failed."""
     t0 = time.monotonic()
@@ -259,8 +291,9 @@ def extract_collection(cfg: ExtractConfig) -> int:
         print("vidseek extract: no videos found in the given paths", file=sys.stderr)
         return EXIT_ERROR
     try:
-        worker = _Worker(cfg) if cfg.workers <= 1 else None
-    except (VidseekError, OSError) as err:
+        ENGINES.get(cfg.engine)
+        worker = _Worker(cfg) if cfg.workers <= 1 and cfg.engine == "local" else None
+    except (VidseekError, OSError, KeyError) as err:
         print(f"vidseek extract: {_one_line(err)}", file=sys.stderr)
         return EXIT_ERROR
     if worker is None:  # fail on an unusable collection before forking workers
@@ -277,22 +310,17 @@ def extract_collection(cfg: ExtractConfig) -> int:
 
     def report(res: VideoResult) -> None:
         results.append(res)
+        bar.set_postfix_str(Path(res.path).name[-30:])
         bar.update(1)
         if res.status == "failed":
             tqdm.write(f"FAILED {res.error}", file=sys.stderr)
 
-    if worker is not None:
-        for p in paths:
-            bar.set_postfix_str(Path(p).name[-30:])
-            report(worker(p))
-        worker.store.close()
-    else:
-        with ProcessPoolExecutor(cfg.workers, initializer=_init_worker, initargs=(cfg,)) as pool:
-            pending: set[Future[VideoResult]] = {pool.submit(_work, p) for p in paths}
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    report(fut.result())
+    try:
+        ENGINES.get(cfg.engine)(cfg, paths, report, worker)
+    except VidseekError as err:  # the engine itself could not run (e.g. Ray missing)
+        bar.close()
+        print(f"vidseek extract: {_one_line(err)}", file=sys.stderr)
+        return EXIT_ERROR
     bar.close()
     counts = {s: sum(r.status == s for r in results) for s in ("done", "skipped", "failed")}
     print(
