@@ -127,6 +127,14 @@ def test_auto_prefers_decord(ntsc_video) -> None:
     assert open_decoder(path, "auto").name == "decord"
 
 
+def test_auto_prefers_pyav_from_720p(tmp_path: Path) -> None:
+    frames = frames_with_index(3, 720, 1280)
+    path = write_video(tmp_path / "hd.mp4", frames, 10)
+    info = probe(path)
+    assert open_decoder(path, info=info).name == "pyav"  # measured faster at this size
+    assert open_decoder(path).name == "decord"  # without a probe: decord first
+
+
 def test_unknown_backend_lists_known() -> None:
     with pytest.raises(UnknownNameError, match="decord, pyav"):
         open_decoder("x.mp4", "opencv")

@@ -47,7 +47,7 @@ def _extract_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", default="local", choices=["local", "ray"],
                    help="local: in-process / process pool; ray: Ray Data actor pools (vidseek[cluster])")
     p.add_argument("--ray-address", help="ray engine: join this cluster (e.g. auto); default a local Ray")
-    p.add_argument("--backend", choices=["decord", "pyav"], help="decoder (default: decord, PyAV fallback)")
+    p.add_argument("--backend", choices=["decord", "pyav"], help="decoder (default: by frame size, decord below 720p, PyAV from 720p; the other as fallback)")
     p.add_argument("--random-weights", action="store_true", help="random init, for timing only (recorded in the store)")
     p.add_argument("--force", action="store_true", help="redo (video, expert) pairs already done")
     p.add_argument("--no-progress", dest="progress", action="store_false")
