@@ -89,7 +89,19 @@ def test_index_model_search_matches_brute_force(tmp_path: Path, model: str, para
         hits = searcher.search(caption, SearchOptions(top=3, videos=True, explain=False))
         assert hits[0].video == want[0]
         assert hits[0].start == 0.0 and hits[0].end == pytest.approx(4.0)  # the whole video
-    # training on (checkpoint changes) -> the space's identity changes -> index rebuilt, not mixed
+    # a new video + a plain `vidseek index` (no --model): the trained space takes it in too
+    with FeatureStore(col) as store:
+        src = rows[0][0]
+        for e in ("app", "mot"):
+            f = store.get(src, e)
+            store.put("extra", f, ExpertSpec(e, "appearance", f.dim), WeightsInfo("sha-" + e, "test", True))
+    assert build_index(IndexConfig(collection=str(col), progress=False)) == 0
+    searcher = open_searcher(col)
+    assert "extra" in searcher.indexes[model].video_ids()
+    res = searcher.rank(rows[0][1], SearchOptions(top=30, videos=True, explain=False))
+    got = [v.video_id for v in res.videos]
+    assert abs(got.index("extra") - got.index(src)) == 1  # same features, same score
+        # training on (checkpoint changes) -> the space's identity changes -> index rebuilt, not mixed
     st = (run / "best.safetensors").stat()
     os.utime(run / "best.safetensors", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     with pytest.raises(CollectionError, match="other weights"):

@@ -8,7 +8,7 @@ dropped and rebuilt, never mixed; `--rebuild` drops every space first.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -22,6 +22,7 @@ from vidseek.models.retrieval.spaces import (
     read_settings,
     write_settings,
 )
+from vidseek.registry import UnknownNameError
 from vidseek.store import FeatureStore
 
 
@@ -94,8 +95,20 @@ def build_index(cfg: IndexConfig) -> int:
     if cfg.rebuild:
         encoder_name = cfg.encoder
     names = list(cfg.spaces or default_space_names(experts))
+    models = {} if cfg.rebuild else dict(old.get("models") or {})  # trained space -> run dir
     if cfg.model:
-        names.append(_model_space(cfg.model))
+        model_space = _model_space(cfg.model)
+        names.append(model_space)
+        models[model_space] = str(cfg.model)
+    if not cfg.spaces:  # a plain `index` also brings the trained spaces indexed before up to date
+        for name, run in sorted(models.items()):
+            if name in names:
+                continue
+            if (Path(run) / "config.yaml").exists():
+                names.append(name)
+            else:
+                print(f"vidseek index: space {name}: its run dir {run} is gone; its index is left as it is",
+                      file=sys.stderr)
     if not names:
         raise CollectionError(
             f"no searchable expert in {cfg.collection} (has: {', '.join(experts)}); "
@@ -107,7 +120,13 @@ def build_index(cfg: IndexConfig) -> int:
     ctx = space_context(store, encoder, cfg.model)
     summary = []
     for name in names:
-        space = build_space(name, ctx)
+        try:
+            space = build_space(name, replace(ctx, model=models[name]) if name in models else ctx)
+        except UnknownNameError:
+            if not cfg.model or models.get(name) != str(cfg.model):
+                raise
+            raise CollectionError(f"{cfg.model} holds a {name} run, which has no search space (index --model "
+                                  "takes jemc, mmt or fvmr runs; use localizers with search --rerank)") from None
         missing = [ex for ex in space.experts if ex not in experts]
         if missing:
             raise CollectionError(f"space {name} needs {', '.join(missing)} features, not in {cfg.collection}")
@@ -115,7 +134,7 @@ def build_index(cfg: IndexConfig) -> int:
         summary.append((name, added, skipped, rows))
     spaces = sorted(set(old.get("spaces", [])) | set(names)) if not cfg.rebuild else names
     write_settings(store.root, {"encoder": encoder_name, "spaces": spaces, "model": cfg.model,
-                                "params": old.get("params", {})})
+                                "models": models, "params": old.get("params", {})})
     total = {r["space"]: r for r in list_spaces(store)}
     print(f"{'space':<16}{'added':>8}{'skipped':>9}{'rows added':>12}{'rows total':>12}  index")
     for name, added, skipped, rows in summary:

@@ -14,6 +14,7 @@ from vidseek.models.retrieval.search import (
     SearchOptions,
     open_searcher,
 )
+from vidseek.registry import UnknownNameError
 from vidseek.store import FeatureStore
 from vidseek.types import Hit
 
@@ -40,13 +41,19 @@ def load_reranker(run_dir: str, store: FeatureStore) -> Reranker:
     if not cfg.exists():
         raise CollectionError(f"{run_dir} is not a vidseek run dir (no config.yaml)")
     model = str(yaml.safe_load(cfg.read_text())["model"])
+    import vidseek.models.localization.rerank  # noqa: F401 - registers tan2d, tan2d_proxies, fvmr, cimha
+
     if model not in RERANKERS:
         try:
             importlib.import_module(f"vidseek.models.localization.{model}")
         except ModuleNotFoundError as err:
             if err.name != f"vidseek.models.localization.{model}":
                 raise
-    return RERANKERS.get(model)(run_dir, store)
+    try:
+        builder = RERANKERS.get(model)
+    except UnknownNameError as err:
+        raise CollectionError(f"{run_dir} holds a {model} run, which cannot re-rank moments ({err})") from None
+    return builder(run_dir, store)
 
 
 def format_table(hits: list[Hit]) -> str:
@@ -69,6 +76,11 @@ def why_line(why: dict) -> str:
             parts.append(f"{name}: " + ", ".join(info.get("matched") or [c[0] for c in info["concepts"]]))
         if info.get("text"):
             parts.append(f"{name}: \"{info['text'][:80]}\"")
+        if "cosine" in info:  # a moment space's row (fvmr)
+            parts.append(f"{name}: cos {info['cosine']:+.3f}")
+        if name == "rerank":
+            parts.append(f"rerank {info.get('model')}: " + ("own moment" if info.get("own") else
+                                                           f"was {info.get('before', 0.0):+.3f}"))
     return " | ".join(parts)
 
 

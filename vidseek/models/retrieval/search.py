@@ -6,14 +6,17 @@
 3. Every window of every candidate video is scored exactly in each space (`window_scores`).
 4. Per space, scores are z-normalised over the candidate windows; per video they are fused per
    0.5 s bin (fusion.py), and moments are found on the fused curve (moments.py).
-5. A reranker (a trained localizer) may re-score the top videos' moments.
-Videos rank by their best moment.
+5. A reranker (a trained localizer) may re-score the top videos' moments; the re-scored videos
+   then rank among themselves by the localizer's score, ahead of the rest (its scores are in
+   another unit than the fused ones).
+Videos rank by their best moment. Spaces whose rows are candidate moments (FVMR, see
+moment_space.py) stay out of the fused curve: their rows are the videos' moments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ from vidseek.models.retrieval.fusion import (
     Normaliser,
     fuse,
 )
+from vidseek.models.retrieval.moment_space import moments_from_rows
 from vidseek.models.retrieval.moments import Moment, find_moments
 from vidseek.models.retrieval.spaces import Space, SpaceContext, build_space, read_settings
 from vidseek.registry import Registry
@@ -72,6 +76,7 @@ class VideoResult:
     moments: list[Moment]
     curve: FusedCurve
     raw: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    reranked: bool = False
 
     @property
     def score(self) -> float:
@@ -111,11 +116,12 @@ class Searcher:
             raise CollectionError(f"collection {store.root} has no search index; "
                                   f"run `vidseek index --collection {store.root}`")
         ctx = space_context(store, self.encoder, settings.get("model"), settings.get("params"))
+        models = dict(settings.get("models") or {})  # trained space -> its run dir
         self.spaces: dict[str, Space] = {}
         self.indexes: dict[str, Any] = {}
         for name in names:
             row = indexed[name]
-            sp = build_space(name, ctx)
+            sp = build_space(name, replace(ctx, model=models[name]) if name in models else ctx)
             if sp.identity != row["identity"]:
                 raise CollectionError(
                     f"index space {name!r} in {store.root} was built with other weights or encoder; "
@@ -167,23 +173,34 @@ class Searcher:
         norms, gates = self.calibrate(qvecs, {n: [raw[v][n][1] for v in cands if n in raw[v]]
                                               for n in self.indexes})
         curves = {}
+        moment_spaces = {n: sp for n, sp in self.spaces.items() if sp.rows_are_moments}
         for vid in cands:
             duration, _ = self.video_info(vid, raw[vid])
-            curves[vid] = fuse(vid, duration, raw[vid], norms, opts.weights, opts.bin_s, gates)
+            curve_rows = {n: v for n, v in raw[vid].items() if n not in moment_spaces}
+            curves[vid] = fuse(vid, duration, curve_rows, norms, opts.weights, opts.bin_s, gates)
         finite = [c.fused[np.isfinite(c.fused)] for c in curves.values()]
         flat = np.concatenate(finite) if finite else np.zeros(0)
         baseline = float(flat.mean()) if flat.size else 0.0
         results = []
         for vid in cands:
             c = curves[vid]
-            ms = find_moments(c.fused, c.bin_s, c.duration, baseline, top=opts.moments_per_video) \
-                if np.isfinite(c.fused).any() else []  # no expert with weight has rows here
+            rows = {n: raw[vid][n] for n in moment_spaces if n in raw[vid]}
+            if rows:  # candidate moments are rows: rank them (plus the others' curve)
+                ms = moments_from_rows(rows, norms, {n: getattr(sp, "nms_iou", 0.5) for n, sp in
+                                                     moment_spaces.items()}, opts.weights, c.fused,
+                                       c.bin_s, baseline, c.duration, opts.moments_per_video)
+            else:
+                ms = find_moments(c.fused, c.bin_s, c.duration, baseline, top=opts.moments_per_video) \
+                    if np.isfinite(c.fused).any() else []  # no expert with weight has rows here
             results.append(VideoResult(vid, ms, c, raw[vid]))
         results.sort(key=lambda r: (-r.score, r.video_id))
         if opts.rerank is not None:
-            for r in results[: opts.rerank_videos]:
+            head = results[: opts.rerank_videos]
+            for r in head:
                 r.moments = sorted(opts.rerank(query, r.video_id, r.moments), key=lambda m: -m.score)
-            results.sort(key=lambda r: (-r.score, r.video_id))
+                r.reranked = True
+            head.sort(key=lambda r: (-r.score, r.video_id))
+            results = head + results[opts.rerank_videos:]
         return SearchResult(query, results, norms, gates)
 
     def calibrate(self, qvecs: Mapping[str, np.ndarray], scores: Mapping[str, list[np.ndarray]]
@@ -228,11 +245,11 @@ class Searcher:
         pairs: list[tuple[VideoResult, Moment]] = []
         for r in res.videos:
             pairs += [(r, m) for m in (r.moments[:1] if opts.videos else r.moments)]
-        pairs.sort(key=lambda p: (-p[1].score, p[0].video_id, p[1].start))
+        pairs.sort(key=lambda p: (not p[0].reranked, -p[1].score, p[0].video_id, p[1].start))
         hits = []
         for r, m in pairs[: opts.top]:
             _, path = self.video_info(r.video_id, r.raw)
-            why = self.explain(r, m, query) if opts.explain else {}
+            why = {**m.why, **self.explain(r, m, query)} if opts.explain else {}
             hits.append(Hit(r.video_id, path, m.start, m.end, float(m.score), why))
         return hits
 

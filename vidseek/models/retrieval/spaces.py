@@ -49,6 +49,10 @@ class Space(ABC):
     dim: int
     identity: str
     zero_shot: bool = True
+    rows_are_moments: bool = False
+    """True when every row is a candidate moment (FVMR): search takes the hits' moments from the
+    rows themselves (moment_space.moments_from_rows) instead of the fused 0.5 s curve, which
+    would blur overlapping candidates into one plateau."""
 
     @abstractmethod
     def embed_video(self, feats: Mapping[str, Features]) -> tuple[np.ndarray, np.ndarray]:
@@ -73,6 +77,8 @@ class Space(ABC):
 
 SpaceBuilder = Callable[[SpaceContext], Space]
 SPACES: Registry[SpaceBuilder] = Registry("search space")
+SPACE_MODULES: dict[str, str] = {"fvmr": "vidseek.models.retrieval.moment_space"}
+"""Trained spaces registered by a module other than vidseek.models.retrieval.<name>."""
 
 
 def l2n(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -148,6 +154,8 @@ def build_space(name: str, ctx: SpaceContext) -> Space:
 
     import vidseek.models.retrieval  # noqa: F401 - registers the zero-shot spaces
 
+    if name not in SPACES and name in SPACE_MODULES:
+        importlib.import_module(SPACE_MODULES[name])
     if name not in SPACES:
         try:
             importlib.import_module(f"vidseek.models.retrieval.{name}")
