@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -147,3 +148,21 @@ class MapBuilder(nn.Module):
                 out[:, :, starts[keep], starts[keep] + offset] = h[..., keep]
         return out * self.mask.to(out.dtype)
 
+
+class MaskedConv2d(nn.Conv2d):
+    """Same-padded 2D conv over the valid cells of a map only: the weight term is the mean over
+    the valid cells under the kernel (times k*k), so edge and diagonal cells are not dimmer than
+    interior ones; output is zero outside the mask."""
+
+    def forward_masked(self, x: Tensor, mask: Tensor) -> Tensor:
+        """x (B, C, N, N) zero outside `mask` (N, N) float -> (B, C', N, N)."""
+        m = mask[None, None]
+        ones = torch.ones(1, 1, *self.kernel_size, dtype=m.dtype, device=m.device)
+        count = F.conv2d(m, ones, padding=self.padding)
+        scale = (self.kernel_size[0] * self.kernel_size[1]) / count.clamp(min=1.0)
+        y = F.conv2d(x, self.weight, None, self.stride, self.padding, self.dilation, self.groups)
+        if self.bias is not None:
+            y = y * scale + self.bias[None, :, None, None]
+        else:
+            y = y * scale
+        return y * m

@@ -5,24 +5,34 @@ clip features (B, N, d) -> 1x1 conv -> map builder (pool | stacked conv) on the 
 -> Hadamard fusion with the LSTM sentence vector (L2-normalised, masked) -> K stacked 2D convs
 (the temporal adjacent network; mask re-applied after each) -> 1x1 conv score map.
 Loss: BCE on IoU-scaled labels over the mask. Inference: NMS over the masked cells.
+
+Border fairness: a zero-padded conv over the triangular mask sums over fewer valid neighbours at
+the map's edges and the diagonal, so those cells get systematically smaller activations. Early
+in training BCE pushes every logit down through the weights, and the low-activation corner cells
+((0, 0), (N-1, N-1), (0, N-1)) then score highest for every query (top-1 IoU ~ 0, mIoU ~ 1 for
+epochs). 2D-TAN's MapConv divides each output by the number of valid cells under the kernel;
+`MaskedConv2d` does the same (the weight term becomes a mean over valid neighbours, scaled by
+k^2 to keep the init scale; the bias is not scaled). The score layer's bias starts at the log-odds
+of `init_prior` (most labels are 0), so training starts near the label prior instead of 0.5.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vidseek.models.base import DatasetInfo
-from vidseek.models.localization.common import MapBuilder
+from vidseek.models.localization.common import MapBuilder, MaskedConv2d
 from vidseek.models.localization.localizer import Localizer
 from vidseek.models.localization.text import SentenceLSTM
 
 DEFAULTS: dict[str, Any] = {
     "hidden": 512, "map_kind": "pool", "tan_layers": 8, "tan_kernel": 5, "lstm_layers": 3,
-    "min_iou": 0.5, "max_iou": 1.0, "nms_thresh": 0.5,
+    "min_iou": 0.5, "max_iou": 1.0, "nms_thresh": 0.5, "init_prior": 0.05,
 }
 TINY: dict[str, Any] = {"hidden": 16, "tan_layers": 2, "tan_kernel": 3, "lstm_layers": 1, "word_dim": 8,
                         "word_vectors": "random"}
@@ -39,8 +49,11 @@ class TAN2D(Localizer):
         self.txt = nn.Linear(h, h)
         self.map_in = nn.Conv2d(h, h, 1)
         k = int(p["tan_kernel"])
-        self.tan = nn.ModuleList(nn.Conv2d(h, h, k, padding=k // 2) for _ in range(int(p["tan_layers"])))
+        self.tan = nn.ModuleList(MaskedConv2d(h, h, k, padding=k // 2) for _ in range(int(p["tan_layers"])))
         self.pred = nn.Conv2d(h, 1, 1)
+        prior = float(p["init_prior"])
+        if 0.0 < prior < 1.0 and self.pred.bias is not None:
+            nn.init.constant_(self.pred.bias, math.log(prior / (1.0 - prior)))
 
     def map_features(self, feats: Tensor, queries: list[str]) -> Tensor:
         """(B, h, N, N) mid-level map features after the temporal adjacent network."""
@@ -49,8 +62,8 @@ class TAN2D(Localizer):
         words, wmask = self.words(queries)
         _, sent = self.sentence(words.to(feats.dtype), wmask)
         fused = F.normalize(self.txt(sent)[:, :, None, None] * self.map_in(x), dim=1) * m
-        for conv in self.tan:
-            fused = F.relu(conv(fused)) * m
+        for conv in cast(list[MaskedConv2d], list(self.tan)):
+            fused = F.relu(conv.forward_masked(fused, m)) * m
         return fused
 
     def score_map(self, feats: Tensor, queries: list[str]) -> tuple[Tensor, Tensor]:
