@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vidseek.models.base import DatasetInfo
-from vidseek.models.localization.common import MapBuilder, resample_clips
+from vidseek.models.localization.common import MapBuilder, MaskedConv2d, resample_clips
 from vidseek.models.localization.localizer import Localizer
 from vidseek.models.localization.semantic_tree import semantic_tree
 from vidseek.models.localization.text import SentenceLSTM, tokenize
@@ -47,6 +47,13 @@ class GuidedAttention(nn.Module):
         return guide + (a[:, None] * children).sum(0)
 
 
+def masked(seq: nn.Sequential, x: Tensor, mask: Tensor) -> Tensor:
+    """Run a conv stack over the map's valid cells: MaskedConv2d layers see only the mask."""
+    for layer in seq:
+        x = layer.forward_masked(x, mask) if isinstance(layer, MaskedConv2d) else layer(x)
+    return x
+
+
 class FVMR(Localizer):
     def __init__(self, params: dict[str, Any], info: DatasetInfo) -> None:
         p = {**DEFAULTS, **(TINY if params.get("tiny") else {}), **params}
@@ -57,15 +64,15 @@ class FVMR(Localizer):
         self.frame = nn.Sequential(nn.Conv1d(self.feat_dim, h, 1), nn.ReLU())
         self.builder = MapBuilder(self.n, h, "pool", p.get("pooling_counts"))
         convs: list[nn.Module] = []
-        for _ in range(int(p["map_layers"])):
-            convs += [nn.Conv2d(h, h, k, padding=k // 2), nn.ReLU()]
+        for _ in range(int(p["map_layers"])):  # masked: border cells are not dimmer (see tan2d.py)
+            convs += [MaskedConv2d(h, h, k, padding=k // 2), nn.ReLU()]
         self.phi_m = nn.Sequential(*convs, nn.Conv2d(h, d, 1))
         self.sentence = SentenceLSTM(self.words.dim, h // 2, 1, bidirectional=True)
         self.phi_s = nn.Linear(h, d)
         self.noun_to_verb = GuidedAttention(h)
         self.verb_to_sent = GuidedAttention(h)
         self.phi_u = nn.Linear(h, d)
-        self.phi_fuse = nn.Sequential(nn.Conv2d(d, d, 3, padding=1), nn.ReLU(), nn.Conv2d(d, 1, 1))
+        self.phi_fuse = nn.Sequential(MaskedConv2d(d, d, 3, padding=1), nn.ReLU(), nn.Conv2d(d, 1, 1))
         self.distill_weight = float(p["distill_weight"])
         self.temperature = float(p["temperature"])
         self.scale = float(p["scale"])
@@ -74,7 +81,8 @@ class FVMR(Localizer):
     def moment_map(self, feats: Tensor) -> Tensor:
         """(B, D, N, N) moment vectors phi_m(m), zero outside the mask."""
         m = self.builder(self.frame(feats.transpose(1, 2)))
-        return F.normalize(self.phi_m(m), dim=1) * self.mask2d.to(m.dtype)
+        mask = self.mask2d.to(m.dtype)
+        return F.normalize(masked(self.phi_m, m, mask), dim=1) * mask
 
     def encode_query(self, queries: list[str]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         words, wmask = self.words(queries)
@@ -128,7 +136,7 @@ class FVMR(Localizer):
         q, states, sent, _ = self.encode_query(queries)
         p_logits = torch.einsum("bdij,bd->bij", mom, q)
         u = self.phi_u(self.semantic_vector(queries, states, sent))
-        t_logits = self.phi_fuse(mom * u[:, :, None, None]).squeeze(1)
+        t_logits = masked(self.phi_fuse, mom * u[:, :, None, None], self.mask2d.to(mom.dtype)).squeeze(1)
         y, _ = self.iou_targets(batch)
         bce_p = self.masked_bce(p_logits, y)
         bce_q = self.masked_bce(t_logits, y)
