@@ -96,6 +96,38 @@ def test_stray_tmp_files_are_swept_and_never_read(collection: Path) -> None:
         assert len(store.get("v1", "toy")) == 3
 
 
+def test_open_keeps_a_live_writers_tmp_and_sweeps_a_dead_ones(collection: Path) -> None:
+    """Several writers share a collection (workers, Ray actors): opening the store must not
+    delete a shard another live process is writing, only those of writers that are gone."""
+    import os
+    import subprocess
+    import sys
+
+    from vidseek.store.features import _host_tag
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_pid = int(dead.stdout)
+    with FeatureStore(collection) as store:
+        store.put("v1", feats(), SPEC, W)
+        folder = store.shard_path("v1", "toy").parent
+    name = ".tmp-{}-" + "0" * 32 + "-{}.parquet"
+    live = folder / name.format(os.getpid(), _host_tag())
+    gone = folder / name.format(dead_pid, _host_tag())
+    other_host = folder / name.format(dead_pid, "ffffffff" if _host_tag() != "ffffffff" else "eeeeeeee")
+    for f in (live, gone, other_host):
+        f.write_bytes(b"being written")
+    with FeatureStore(collection) as store:
+        assert live.exists()  # this process is alive: its temporary stays
+        assert not gone.exists()  # its writer exited
+        assert other_host.exists()  # another host's writer: only after FOREIGN_TMP_STALE_S
+        assert len(store.get("v1", "toy")) == 3
+    old = 2 * 24 * 3600
+    os.utime(other_host, (other_host.stat().st_atime - old, other_host.stat().st_mtime - old))
+    FeatureStore(collection).close()
+    assert not other_host.exists() and live.exists()
+
+
 def test_missing_collection_without_create_says_so(tmp_path: Path) -> None:
     with pytest.raises(CollectionError, match="does not exist"):
         FeatureStore(tmp_path / "nope", create=False)

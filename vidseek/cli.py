@@ -47,6 +47,8 @@ def _extract_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", default="local", choices=["local", "ray"],
                    help="local: in-process / process pool; ray: Ray Data actor pools (vidseek[cluster])")
     p.add_argument("--ray-address", help="ray engine: join this cluster (e.g. auto); default a local Ray")
+    p.add_argument("--prefetch", type=int, default=2,
+                   help="decode N frame chunks ahead on a thread while the experts run; 0: in-line")
     p.add_argument("--backend", choices=["decord", "pyav"], help="decoder (default: by frame size, decord below 720p, PyAV from 720p; the other as fallback)")
     p.add_argument("--random-weights", action="store_true", help="random init, for timing only (recorded in the store)")
     p.add_argument("--force", action="store_true", help="redo (video, expert) pairs already done")

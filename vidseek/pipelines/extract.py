@@ -42,6 +42,7 @@ class ExtractConfig:
     force: bool = False
     progress: bool = True
     frame_chunk: int = 16
+    prefetch: int = 2  # decode this many chunks ahead while the experts run; 0: decode in-line
     engine: str = "local"  # a name in ENGINES: local (in-process / process pool) or ray
     ray_address: str | None = None  # ray engine: join this cluster ("auto"); default a local Ray
 
@@ -62,12 +63,17 @@ def run_experts(
     info: VideoInfo,
     backend: str | None = None,
     frame_chunk: int = 16,
+    prefetch: int = 2,
+    producer: str = "thread",
 ) -> tuple[dict[str, Features], dict[str, str]]:
     """Decode `path` once and feed each expert's session. Returns (features, errors) per expert;
-    an expert that raises is dropped with its error and the others go on."""
-    from vidseek.extract.audio import audio_chunks
-    from vidseek.extract.decode import open_decoder
+    an expert that raises is dropped with its error and the others go on. prefetch > 0: frames
+    and audio are decoded that many chunks ahead by a `producer` (vidseek.pipelines.prefetch)
+    while the experts run; the features are the same as prefetch=0 (decode in-line)."""
+    from contextlib import ExitStack, closing
+
     from vidseek.extract.sampling import merge_schedules, sample_times
+    from vidseek.pipelines import prefetch as ahead
 
     sessions: dict[str, ExpertSession] = {}
     errors: dict[str, str] = {}
@@ -85,31 +91,33 @@ def run_experts(
             errors[name] = _one_line(err)
             del sessions[name]
 
-    frame_experts = [n for n in sessions if specs[n].fps]
-    if frame_experts:
-        schedules = {n: sample_times(info.duration, float(specs[n].fps or 0)) for n in frame_experts}
-        union, positions = merge_schedules(schedules)
-        owners = np.zeros((len(frame_experts), len(union)), dtype=bool)
-        for i, n in enumerate(frame_experts):
-            owners[i, positions[n]] = True
-        decoder = open_decoder(path, backend=backend, info=info)
-        try:
+    with ExitStack() as streams:  # stops every producer however this block is left
+        audio: list[tuple[list[str], ahead.Stream[AudioChunk]]] = []
+        if info.has_audio:  # started first so the soundtrack is read while the frames run
+            rates = sorted({r for n in sessions if (r := specs[n].sample_rate)})
+            for rate in rates:
+                listeners = [n for n in sessions if specs[n].sample_rate == rate]
+                chunks = ahead.audio(str(path), int(rate or 0), prefetch)
+                audio.append((listeners, streams.enter_context(closing(chunks))))
+        frame_experts = [n for n in sessions if specs[n].fps]
+        if frame_experts:
+            schedules = {n: sample_times(info.duration, float(specs[n].fps or 0))
+                         for n in frame_experts}
+            union, positions = merge_schedules(schedules)
+            owners = np.zeros((len(frame_experts), len(union)), dtype=bool)
+            for i, n in enumerate(frame_experts):
+                owners[i, positions[n]] = True
+            batches = ahead.frames(str(path), union, backend, info, frame_chunk, prefetch, producer)
             offset = 0
-            for batch in decoder.frames_at(union, chunk=frame_chunk):
+            for batch in streams.enter_context(closing(batches)):
                 width = len(batch.times)
                 for i, n in enumerate(frame_experts):
                     sel = owners[i, offset:offset + width]
                     if n in sessions and sel.any():
                         feed(n, "add_frames", FrameBatch(batch.times[sel], batch.frames[sel]))
                 offset += width
-        finally:
-            decoder.close()
-
-    if info.has_audio:
-        rates = sorted({r for n in sessions if (r := specs[n].sample_rate)})
-        for rate in rates:
-            listeners = [n for n in sessions if specs[n].sample_rate == rate]
-            for chunk in audio_chunks(path, int(rate or 0)):
+        for listeners, chunks in audio:
+            for chunk in chunks:
                 for n in listeners:
                     if n in sessions:
                         feed(n, "add_audio", chunk)
@@ -178,7 +186,8 @@ class _Worker:
             return VideoResult(path, info.video_id, "skipped")
         cat.upsert_video(info, status="pending")
         try:
-            feats, errors = run_experts(path, todo, info, self.cfg.backend, self.cfg.frame_chunk)
+            feats, errors = run_experts(path, todo, info, self.cfg.backend, self.cfg.frame_chunk,
+                                        self.cfg.prefetch)
         except Exception as err:  # noqa: BLE001 - decode failure (corrupt, vanished file)
             msg = _one_line(err, path)
             errors = {e.spec.name: msg for e in todo}

@@ -2,14 +2,20 @@
 
 A shard is written under a temporary name in the same folder, fsynced and renamed into place;
 only then does the catalog say `done`. A killed run leaves at most a `.tmp-*` file, which readers
-never see and the next open removes. One file per (video, expert) keeps a rerun's unit of work
+never see and a later open removes. Several writers share a collection (`--workers N`, Ray
+actors), so an open removes only temporaries whose writer is gone: the name carries the writer's
+pid and host; same host and a dead pid, another host and older than a day, or an unknown name. One file per (video, expert) keeps a rerun's unit of work
 and of failure the same as the store's unit of storage; Ray Data reads the same files.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+import socket
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,6 +30,35 @@ from vidseek.store.catalog import Catalog, FeatureRecord
 from vidseek.types import Features
 
 TMP_PREFIX = ".tmp-"
+FOREIGN_TMP_STALE_S = 24 * 3600.0  # a temporary of another host's writer: swept after this age
+_TMP_NAME = re.compile(r"^\.tmp-(\d+)-[0-9a-f]{32}-([0-9a-f]{8})\.parquet$")
+
+
+def _host_tag() -> str:
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _tmp_is_orphan(path: Path, host: str, now: float) -> bool:
+    """Whether a temporary shard's writer is gone (see the module docstring)."""
+    m = _TMP_NAME.match(path.name)
+    if m is None:
+        return True
+    if m.group(2) == host:
+        return not _pid_alive(int(m.group(1)))
+    try:
+        return now - path.stat().st_mtime > FOREIGN_TMP_STALE_S
+    except FileNotFoundError:
+        return False
 
 
 def _safe(name: str) -> str:
@@ -68,8 +103,10 @@ class FeatureStore:
     def _sweep_tmp(self) -> None:
         feats = self.root / "features"
         if feats.exists():
+            host, now = _host_tag(), time.time()
             for tmp in feats.glob(f"*/{TMP_PREFIX}*"):
-                tmp.unlink(missing_ok=True)
+                if _tmp_is_orphan(tmp, host, now):
+                    tmp.unlink(missing_ok=True)
 
     # ---- write --------------------------------------------------------------------------
     def put(self, video_id: str, feats: Features, spec: ExpertSpec, weights: WeightsInfo) -> Path:
@@ -83,7 +120,7 @@ class FeatureStore:
             "stride": spec.stride, "dim": feats.dim, "modality": spec.modality,
         }
         table = _to_table(video_id, feats, meta)
-        tmp = path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}.parquet")
+        tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}-{_host_tag()}.parquet")
         try:
             with open(tmp, "wb") as fh:
                 pq.write_table(table, fh, compression="zstd")
