@@ -34,3 +34,14 @@ def annotations_dir() -> Path:
 @pytest.fixture
 def collection(tmp_path: Path) -> Path:
     return tmp_path / "collection"
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():  # type: ignore[no-untyped-def]
+    """Tiny models: thread spin-up costs more than it saves on a shared 2-core box."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

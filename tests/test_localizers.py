@@ -16,13 +16,7 @@ from vidseek.models.localization.semantic_tree import rule_tree, semantic_tree
 NAMES = ["tan2d", "tan2d_proxies", "fvmr", "cimha"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():  # type: ignore[no-untyped-def]
-    """Tiny models: thread spin-up costs more than it saves on a shared 2-core box."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -20,13 +20,7 @@ from vidseek.models.base import build_dataset, build_model
 from vidseek.models.localization.common import MaskedConv2d, proposal_mask
 from vidseek.models.metrics.moments import temporal_iou
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():  # type: ignore[no-untyped-def]
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_masked_conv_is_border_fair() -> None:

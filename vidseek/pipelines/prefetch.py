@@ -105,8 +105,22 @@ class _Prefetch(Generic[T]):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _get(self) -> object:
+    _q: Any  # queue.Queue (thread) or a multiprocessing queue (process)
+
+    def _alive(self) -> bool:
         raise NotImplementedError
+
+    def _death(self) -> str:
+        """Why the producer ended without a result (it died, or its thread ended)."""
+        raise NotImplementedError
+
+    def _get(self) -> object:
+        while True:
+            try:
+                return self._q.get(timeout=POLL_S)
+            except queue.Empty:
+                if not self._alive() and self._q.empty():
+                    return _Raised(DecodeError(f"{self.name}: {self._death()}"))
 
     def __next__(self) -> T:
         if self._done:
@@ -137,13 +151,11 @@ class ThreadPrefetch(_Prefetch[T]):
                                         name=f"vidseek-{name}", daemon=True)
         self._thread.start()
 
-    def _get(self) -> object:
-        while True:
-            try:
-                return self._q.get(timeout=POLL_S)
-            except queue.Empty:
-                if not self._thread.is_alive() and self._q.empty():
-                    return _Raised(DecodeError(f"{self.name}: producer thread ended without a result"))
+    def _alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _death(self) -> str:
+        return "producer thread ended without a result"
 
     def close(self) -> None:
         self._done = True
@@ -211,14 +223,11 @@ class ProcessPrefetch(_Prefetch[T]):
                                  daemon=not mp.current_process().daemon)
         self._proc.start()
 
-    def _get(self) -> object:
-        while True:
-            try:
-                return self._q.get(timeout=POLL_S)
-            except queue.Empty:
-                if not self._proc.is_alive() and self._q.empty():
-                    code = self._proc.exitcode
-                    return _Raised(DecodeError(f"{self.name}: decoder process died (exit code {code})"))
+    def _alive(self) -> bool:
+        return self._proc.is_alive()
+
+    def _death(self) -> str:
+        return f"decoder process died (exit code {self._proc.exitcode})"
 
     def close(self) -> None:
         self._done = True
