@@ -136,7 +136,18 @@ class _Prefetch(Generic[T]):
             raise item.err
         return item  # type: ignore[return-value]
 
+    _stop: Any  # threading.Event or a multiprocessing Event
+
     def close(self) -> None:
+        """Stop the producer (idempotent): set the flag, then let the subclass join it."""
+        self._done = True
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
         raise NotImplementedError
 
 
@@ -157,12 +168,7 @@ class ThreadPrefetch(_Prefetch[T]):
     def _death(self) -> str:
         return "producer thread ended without a result"
 
-    def close(self) -> None:
-        self._done = True
-        if self._closed:
-            return
-        self._closed = True
-        self._stop.set()
+    def _shutdown(self) -> None:
         while self._thread.is_alive():  # drain so a producer blocked on put sees the flag
             _drain(self._q)
             self._thread.join(POLL_S)
@@ -229,12 +235,7 @@ class ProcessPrefetch(_Prefetch[T]):
     def _death(self) -> str:
         return f"decoder process died (exit code {self._proc.exitcode})"
 
-    def close(self) -> None:
-        self._done = True
-        if self._closed:
-            return
-        self._closed = True
-        self._stop.set()
+    def _shutdown(self) -> None:
         waited = 0.0
         while self._proc.is_alive() and waited < JOIN_S:
             _drain(self._q)
