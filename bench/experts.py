@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from vidseek.extract.experts import ExpertOptions, create_expert
     from vidseek.extract.probe import probe
-    from vidseek.pipelines.extract import extract_video
+    from vidseek.extract.run import extract_video
 
     a = _args(argv)
     if a.threads:

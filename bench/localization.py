@@ -109,8 +109,8 @@ def zero_shot_localization(collection: Path, splits: DatasetSplits) -> tuple[dic
     """(metrics, seconds) of the zero-shot search: each test query ranks moments inside its own
     video (`vidseek index` zero-shot spaces + search fusion, as `vidseek eval` scores moments)."""
     from vidseek.errors import CollectionError
-    from vidseek.models.metrics.moments import moment_recall
-    from vidseek.models.retrieval.search import SearchOptions, open_searcher
+    from vidseek.metrics.moments import moment_recall
+    from vidseek.search.engine import SearchOptions, open_searcher
 
     t0 = time.perf_counter()
     try:

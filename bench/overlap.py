@@ -49,8 +49,8 @@ def _cut(src: Path, seconds: float, tmp: Path) -> Path:
 
 
 def _decode_only(path: Path, experts: list, info: object) -> float:
+    from vidseek.extract import prefetch as ahead
     from vidseek.extract.sampling import merge_schedules, sample_times
-    from vidseek.pipelines import prefetch as ahead
 
     t0 = time.perf_counter()
     fps = {e.spec.name: float(e.spec.fps) for e in experts if e.spec.fps}
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from vidseek.extract.experts import ExpertOptions, create_expert
     from vidseek.extract.probe import probe
-    from vidseek.pipelines.extract import run_experts
+    from vidseek.extract.run import run_experts
 
     a = _args(argv)
     if a.threads:

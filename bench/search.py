@@ -8,7 +8,7 @@ Data: synthetic L2-normalised Gaussian vectors (the hardest case for ANN: no clu
 Queries: noisy copies of stored vectors (cosine ~0.9 to their source). Rows per size: the factory
 `choose_factory` picks (built the way SpaceIndex builds it: IVF trained on <= 1e5 rows, then
 efSearch / nprobe tuned to recall@10 >= 0.95 on separate tuning queries) and exact Flat.
-"e2e" (when vidseek.models.retrieval.search imports): MiniLM query encoding + SpaceIndex
+"e2e" (when vidseek.search.engine imports): MiniLM query encoding + SpaceIndex
 shortlist (k=100) + exact window scores of the top 10 videos (100 windows each) + fusion.
 """
 
@@ -70,8 +70,8 @@ def latency(fn, queries: np.ndarray) -> tuple[float, float]:
 def e2e_latency(idx: VectorIndex, texts: list[str]) -> str:
     """Open a SpaceIndex over this index in a temp collection and time text -> fused curves."""
     try:
-        from vidseek.models.retrieval.fusion import Normaliser, fuse
-        from vidseek.models.retrieval.search import load_encoder
+        from vidseek.search.engine import load_encoder
+        from vidseek.search.fusion import Normaliser, fuse
     except Exception as err:  # noqa: BLE001 - another part; absent or broken means n/a
         return f"n/a ({type(err).__name__})"
     from vidseek.index import SpaceIndex

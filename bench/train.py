@@ -60,9 +60,9 @@ def _pair_acc(scores: np.ndarray, gt: np.ndarray, vids: list[str], scenes: dict[
 def zero_shot(collection: Path, test_rows: list, scenes: dict[str, dict]) -> tuple[dict[str, float], float, float]:
     """(t2v metrics, pair %, seconds) of zero-shot search: every test caption ranks the test
     videos (each scored by its best fused moment, as `vidseek search --videos` ranks them)."""
-    from vidseek.models.metrics.retrieval import ranks_from_scores, retrieval_metrics
-    from vidseek.models.retrieval.search import SearchOptions, open_searcher
+    from vidseek.metrics.retrieval import ranks_from_scores, retrieval_metrics
     from vidseek.pipelines.index import IndexConfig, build_index
+    from vidseek.search.engine import SearchOptions, open_searcher
 
     t0 = time.monotonic()
     build_index(IndexConfig(collection=str(collection), progress=False))

@@ -15,5 +15,5 @@ else
   $PIP install -q "torch==2.14.1" "torchvision==0.29.1"
 fi
 $PIP install -q -e ".[dev,cluster]"
-"$VENV/bin/python" -m vidseek.setup_weights || { echo "setup: optional weights step failed (see above); vidseek still runs with the experts it has" >&2; }
+"$VENV/bin/python" tools/setup_weights.py || { echo "setup: optional weights step failed (see above); vidseek still runs with the experts it has" >&2; }
 "$VENV/bin/vidseek" --version

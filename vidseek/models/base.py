@@ -8,8 +8,6 @@ the same trainer; each declares its task and the validation metric that picks th
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -93,31 +91,11 @@ DatasetBuilder = Callable[[dict[str, Any]], DatasetSplits]
 MODELS: Registry[ModelBuilder] = Registry("model")
 DATASETS: Registry[DatasetBuilder] = Registry("dataset")
 
-# Modules whose import registers models / datasets. A vidseek module not written yet is skipped
-# (with a warning when another part imports it); a missing third-party package is a real error.
-PLUGIN_MODULES = (
-    "vidseek.models.datasets",
-    "vidseek.models.retrieval.jemc",
-    "vidseek.models.retrieval.mmt",
-    "vidseek.models.localization",
-)
-_loaded = False
-
-
 def load_plugins() -> None:
-    """Import every module that registers models and datasets (once)."""
-    global _loaded
-    if _loaded:
-        return
-    for name in PLUGIN_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name is None or not err.name.startswith("vidseek"):
-                raise  # a missing third-party package is a real error
-            if not name.startswith(err.name):  # a part that imports an unwritten sibling
-                warnings.warn(f"{name} not loaded: {err}", stacklevel=2)
-    _loaded = True
+    """Import every module that registers models and datasets (vidseek.plugins lists them)."""
+    from vidseek import plugins
+
+    plugins.load_models()
 
 
 def build_model(name: str, params: dict[str, Any], info: DatasetInfo) -> TrainableModel:
@@ -198,7 +176,7 @@ class RetrievalModel(TrainableModel):
         return torch.cat(scores).numpy(), np.array([index[v] for v in gt_ids]), vids
 
     def evaluate(self, loader: DataLoader) -> dict[str, float]:
-        from vidseek.models.metrics.retrieval import ranks_from_scores, retrieval_metrics
+        from vidseek.metrics.retrieval import ranks_from_scores, retrieval_metrics
 
         scores, gt, _ = self.score_loader(loader)
         t2v = retrieval_metrics(ranks_from_scores(scores, gt))

@@ -68,7 +68,7 @@ def describe(cfg: DescribeConfig) -> int:
     """Run the experts on cfg.video once and print what they see. 0 ok, 2 on error."""
     from vidseek.extract.experts import ExpertOptions, create_expert
     from vidseek.extract.probe import probe
-    from vidseek.pipelines.extract import extract_video
+    from vidseek.extract.run import extract_video
 
     names = list(cfg.experts or DEFAULT_EXPERTS)
     try:

@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import dataclass
 
-from vidseek.models.metrics.qvhighlights import eval_submission, load_jsonl
+from vidseek.metrics.qvhighlights import eval_submission, load_jsonl
 
 
 @dataclass

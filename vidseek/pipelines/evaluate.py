@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from vidseek.errors import CollectionError, DatasetError
+from vidseek.metrics.moments import moment_recall, temporal_iou
+from vidseek.metrics.retrieval import retrieval_metrics
 from vidseek.models.datasets.queries import EvalQuery, read_queries, restrict
-from vidseek.models.metrics.moments import moment_recall, temporal_iou
-from vidseek.models.metrics.retrieval import retrieval_metrics
-from vidseek.models.retrieval.search import Searcher, SearchOptions, SearchResult, open_searcher
+from vidseek.search.engine import Searcher, SearchOptions, SearchResult, open_searcher
 
 
 @dataclass

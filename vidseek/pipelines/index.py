@@ -14,7 +14,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from vidseek.errors import CollectionError, WeightsMismatchError
-from vidseek.models.retrieval.spaces import (
+from vidseek.registry import UnknownNameError
+from vidseek.search.spaces import (
     DEFAULT_ENCODER,
     Space,
     build_space,
@@ -22,7 +23,6 @@ from vidseek.models.retrieval.spaces import (
     read_settings,
     write_settings,
 )
-from vidseek.registry import UnknownNameError
 from vidseek.store import FeatureStore
 
 
@@ -81,7 +81,7 @@ def index_space(store: FeatureStore, space: Space, progress: bool = True) -> tup
 
 def build_index(cfg: IndexConfig) -> int:
     from vidseek.index import drop_space, list_spaces
-    from vidseek.models.retrieval.search import load_encoder, space_context
+    from vidseek.search.engine import load_encoder, space_context
 
     store = open_store(cfg.collection)
     experts = store.experts()

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vidseek.errors import CollectionError
-from vidseek.models.retrieval.search import (
+from vidseek.registry import UnknownNameError
+from vidseek.search.engine import (
     RERANKERS,
     Reranker,
     SearchOptions,
     open_searcher,
 )
-from vidseek.registry import UnknownNameError
 from vidseek.store import FeatureStore
 from vidseek.types import Hit
 
@@ -41,7 +41,7 @@ def load_reranker(run_dir: str, store: FeatureStore) -> Reranker:
     if not cfg.exists():
         raise CollectionError(f"{run_dir} is not a vidseek run dir (no config.yaml)")
     model = str(yaml.safe_load(cfg.read_text())["model"])
-    import vidseek.models.localization.rerank  # noqa: F401 - registers tan2d, tan2d_proxies, fvmr, cimha
+    import vidseek.search.rerank  # noqa: F401 - registers tan2d, tan2d_proxies, fvmr, cimha
 
     if model not in RERANKERS:
         try:

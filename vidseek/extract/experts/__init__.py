@@ -1,12 +1,11 @@
 """The expert zoo. Importing this package registers every expert and text encoder.
 
-Each module registers its experts (and their tiny random-init twins) in EXPERTS / TEXT_ENCODERS.
+Each module registers its experts (and their tiny random-init twins) in EXPERTS / TEXT_ENCODERS;
+vidseek.plugins lists the modules.
 Heavy libraries are imported inside builders, so importing the zoo stays cheap.
 """
 
 from __future__ import annotations
-
-import importlib
 
 from vidseek.extract.experts.base import (
     EXPERTS,
@@ -18,18 +17,9 @@ from vidseek.extract.experts.base import (
     TextEncoder,
     WeightsInfo,
 )
+from vidseek.plugins import load_experts
 
-_MODULES = (
-    "appearance", "video_torchvision", "slowfast", "text", "i3d",
-    "whisper_audio", "asr", "ocr", "vggish",
-)
-
-for _name in _MODULES:
-    try:
-        importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as _err:  # a family not written yet; any other missing module is a bug
-        if _err.name != f"{__name__}.{_name}":
-            raise
+load_experts()
 
 
 def create_expert(name: str, options: ExpertOptions | None = None) -> Expert:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vidseek.models.base import DatasetInfo
+from vidseek.models.base import MODELS, DatasetInfo
 from vidseek.models.localization.common import span_to_cell
 from vidseek.models.localization.localizer import Localizer
 
@@ -112,5 +112,6 @@ class CIMHA(Localizer):
         return nll + bce, {"nll": float(nll.detach()), "seg_bce": float(bce.detach())}
 
 
+@MODELS.register("cimha")
 def build_cimha(params: dict[str, Any], info: DatasetInfo) -> CIMHA:
     return CIMHA(params, info)

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vidseek.models.base import DatasetInfo
+from vidseek.models.base import MODELS, DatasetInfo
 from vidseek.models.localization.common import MapBuilder, MaskedConv2d, resample_clips
 from vidseek.models.localization.localizer import Localizer
 from vidseek.models.localization.semantic_tree import semantic_tree
@@ -150,5 +150,6 @@ class FVMR(Localizer):
                       "distill": float(kd.detach())}
 
 
+@MODELS.register("fvmr")
 def build_fvmr(params: dict[str, Any], info: DatasetInfo) -> FVMR:
     return FVMR(params, info)

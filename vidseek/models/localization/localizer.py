@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from vidseek.metrics.moments import moment_recall
 from vidseek.models.base import DatasetInfo, TrainableModel
 from vidseek.models.localization.common import (
     cell_spans,
@@ -25,7 +26,6 @@ from vidseek.models.localization.common import (
 )
 from vidseek.models.localization.nms import nms
 from vidseek.models.localization.text import MAX_WORDS, WordEmbedding
-from vidseek.models.metrics.moments import moment_recall
 
 
 class Localizer(TrainableModel):

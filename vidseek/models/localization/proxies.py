@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vidseek.models.base import DatasetInfo
+from vidseek.models.base import MODELS, DatasetInfo
 from vidseek.models.localization.tan2d import TAN2D
 
 
@@ -96,5 +96,6 @@ def pseudo_classes(texts: Sequence[str], k: int, encode: Callable[[list[str]], n
     return KMeans(n_clusters=min(k, len(texts)), n_init=4, random_state=seed).fit_predict(emb)
 
 
+@MODELS.register("tan2d_proxies")
 def build_tan2d_proxies(params: dict[str, Any], info: DatasetInfo) -> TAN2DProxies:
     return TAN2DProxies(params, info)

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vidseek.models.base import DatasetInfo
+from vidseek.models.base import MODELS, DatasetInfo
 from vidseek.models.localization.common import MapBuilder, MaskedConv2d
 from vidseek.models.localization.localizer import Localizer
 from vidseek.models.localization.text import SentenceLSTM
@@ -81,5 +81,6 @@ class TAN2D(Localizer):
         return loss, {"bce": float(loss.detach())}
 
 
+@MODELS.register("tan2d")
 def build_tan2d(params: dict[str, Any], info: DatasetInfo) -> TAN2D:
     return TAN2D(params, info)

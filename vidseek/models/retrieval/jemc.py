@@ -138,6 +138,6 @@ def build_jemc_tiny(params: dict[str, Any], info: DatasetInfo) -> JEMC:
     return JEMC(info, **p)
 
 
-from vidseek.models.retrieval.trained_space import register_trained_space  # noqa: E402
+from vidseek.search.trained_space import register_trained_space  # noqa: E402
 
 register_trained_space("jemc")

@@ -1,0 +1,111 @@
+"""Decode once, feed every expert: one pass over a video's frames and audio, many sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import ExitStack, closing
+from pathlib import Path
+
+import numpy as np
+
+from vidseek.errors import VidseekError
+from vidseek.extract import prefetch as ahead
+from vidseek.extract.experts.base import Expert, ExpertSession
+from vidseek.extract.sampling import merge_schedules, sample_times
+from vidseek.types import AudioChunk, Features, FrameBatch, VideoInfo
+
+
+def run_experts(
+    path: str | Path,
+    experts: Sequence[Expert],
+    info: VideoInfo,
+    backend: str | None = None,
+    frame_chunk: int = 16,
+    prefetch: int = 2,
+    producer: str = "thread",
+) -> tuple[dict[str, Features], dict[str, str]]:
+    """Decode `path` once and feed each expert's session. Returns (features, errors) per expert;
+    an expert that raises is dropped with its error and the others go on. prefetch > 0: frames
+    and audio are decoded that many chunks ahead by a `producer` (vidseek.extract.prefetch)
+    while the experts run; the features are the same as prefetch=0 (decode in-line)."""
+    sessions: dict[str, ExpertSession] = {}
+    errors: dict[str, str] = {}
+    specs = {e.spec.name: e.spec for e in experts}
+    for expert in experts:
+        try:
+            sessions[expert.spec.name] = expert.session(info)
+        except Exception as err:  # noqa: BLE001 - recorded per expert
+            errors[expert.spec.name] = one_line(err)
+
+    def feed(name: str, fn: str, arg: FrameBatch | AudioChunk) -> None:
+        try:
+            getattr(sessions[name], fn)(arg)
+        except Exception as err:  # noqa: BLE001 - recorded per expert
+            errors[name] = one_line(err)
+            del sessions[name]
+
+    with ExitStack() as streams:  # stops every producer however this block is left
+        audio: list[tuple[list[str], ahead.Stream[AudioChunk]]] = []
+        if info.has_audio:  # started first so the soundtrack is read while the frames run
+            rates = sorted({r for n in sessions if (r := specs[n].sample_rate)})
+            for rate in rates:
+                listeners = [n for n in sessions if specs[n].sample_rate == rate]
+                chunks = ahead.audio(str(path), int(rate or 0), prefetch)
+                audio.append((listeners, streams.enter_context(closing(chunks))))
+        frame_experts = [n for n in sessions if specs[n].fps]
+        if frame_experts:
+            schedules = {n: sample_times(info.duration, float(specs[n].fps or 0))
+                         for n in frame_experts}
+            union, positions = merge_schedules(schedules)
+            owners = np.zeros((len(frame_experts), len(union)), dtype=bool)
+            for i, n in enumerate(frame_experts):
+                owners[i, positions[n]] = True
+            batches = ahead.frames(str(path), union, backend, info, frame_chunk, prefetch, producer)
+            offset = 0
+            for batch in streams.enter_context(closing(batches)):
+                width = len(batch.times)
+                for i, n in enumerate(frame_experts):
+                    sel = owners[i, offset:offset + width]
+                    if n in sessions and sel.any():
+                        feed(n, "add_frames", FrameBatch(batch.times[sel], batch.frames[sel]))
+                offset += width
+        for listeners, chunks in audio:
+            for chunk in chunks:
+                for n in listeners:
+                    if n in sessions:
+                        feed(n, "add_audio", chunk)
+
+    feats: dict[str, Features] = {}
+    for name, session in sessions.items():
+        try:
+            feats[name] = session.finish()
+        except Exception as err:  # noqa: BLE001 - recorded per expert
+            errors[name] = one_line(err)
+    return feats, errors
+
+
+def extract_video(
+    path: str,
+    experts: list[Expert],
+    info: VideoInfo | None = None,
+    backend: str | None = None,
+) -> dict[str, Features]:
+    """Decode once and return every expert's Features; raises on the first expert error."""
+    from vidseek.extract.probe import probe
+
+    info = info or probe(path)
+    feats, errors = run_experts(path, experts, info, backend=backend)
+    if errors:
+        name, msg = next(iter(errors.items()))
+        raise VidseekError(f"{path}: expert {name} failed: {msg}")
+    return feats
+
+
+
+
+def one_line(err: BaseException, path: str | Path | None = None) -> str:
+    """An error as one line, naming the file when the message does not already."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    if path is not None and str(path) not in text:
+        text = f"{path}: {text}"
+    return text

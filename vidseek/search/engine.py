@@ -1,0 +1,283 @@
+"""Moment search over every indexed space: embed once, shortlist, score exactly, fuse, find moments.
+
+1. The query is embedded once per encoder (spaces share the cache).
+2. Shortlist: each space's FAISS index returns its top `candidates` windows; their videos are the
+   candidate set (capped at `max_videos`, best per-space rank first).
+3. Every window of every candidate video is scored exactly in each space (`window_scores`).
+4. Per space, scores are z-normalised over the candidate windows; per video they are fused per
+   0.5 s bin (fusion.py), and moments are found on the fused curve (moments.py).
+5. A reranker (a trained localizer) may re-score the top videos' moments; the re-scored videos
+   then rank among themselves by the localizer's score, ahead of the rest (its scores are in
+   another unit than the fused ones).
+Videos rank by their best moment. Spaces whose rows are candidate moments (FVMR, see
+moment_space.py) stay out of the fused curve: their rows are the videos' moments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vidseek.errors import CollectionError
+from vidseek.extract.experts.base import TextEncoder
+from vidseek.registry import Registry
+from vidseek.search.fusion import (
+    BIN_SECONDS,
+    PRIOR,
+    STD_FLOOR,
+    FusedCurve,
+    Normaliser,
+    fuse,
+)
+from vidseek.search.moment_space import moments_from_rows
+from vidseek.search.moments import Moment, find_moments
+from vidseek.search.spaces import Space, SpaceContext, build_space, read_settings
+from vidseek.store import FeatureStore
+from vidseek.types import Features, Hit
+
+Reranker = Callable[[str, str, list[Moment]], list[Moment]]
+"""(query, video_id, candidate moments) -> re-scored moments (any order)."""
+RERANKERS: Registry[Callable[[str, FeatureStore], Reranker]] = Registry("reranker")
+"""model name (a run dir's config.yaml `model`) -> builder(run_dir, store) -> Reranker."""
+
+_ENCODERS: dict[str, TextEncoder] = {}
+
+
+def load_encoder(name: str) -> TextEncoder:
+    """One encoder instance per process and name (loading MiniLM takes a second)."""
+    if name not in _ENCODERS:
+        from vidseek.extract.experts import create_text_encoder
+
+        _ENCODERS[name] = create_text_encoder(name)
+    return _ENCODERS[name]
+
+
+@dataclass
+class SearchOptions:
+    top: int = 10
+    videos: bool = False  # one hit per video
+    weights: dict[str, float] | None = None
+    candidates: int = 200  # windows per space in the shortlist
+    max_videos: int = 100  # candidate videos scored exactly
+    moments_per_video: int = 5
+    bin_s: float = BIN_SECONDS
+    rerank: Reranker | None = None
+    rerank_videos: int = 10
+    explain: bool = True
+
+
+@dataclass
+class VideoResult:
+    video_id: str
+    moments: list[Moment]
+    curve: FusedCurve
+    raw: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    reranked: bool = False
+
+    @property
+    def score(self) -> float:
+        return self.moments[0].score if self.moments else -np.inf
+
+
+@dataclass
+class SearchResult:
+    query: str
+    videos: list[VideoResult]  # best first
+    normalisers: dict[str, Normaliser]
+    gates: dict[str, float] = field(default_factory=dict)
+
+    def video_rank(self, video_id: str) -> float:
+        for i, v in enumerate(self.videos):
+            if v.video_id == video_id:
+                return float(i + 1)
+        return float("inf")
+
+    def get(self, video_id: str) -> VideoResult | None:
+        return next((v for v in self.videos if v.video_id == video_id), None)
+
+
+class Searcher:
+    """Opens a collection's indexes once; `rank` and `search` can then be called per query."""
+
+    def __init__(self, store: FeatureStore, spaces: Iterable[str] | None = None,
+                 encoder: TextEncoder | None = None) -> None:
+        from vidseek.index import SpaceIndex, list_spaces
+
+        self.store = store
+        settings = read_settings(store.root)
+        self.encoder = encoder or load_encoder(str(settings["encoder"]))
+        indexed = {row["space"]: row for row in list_spaces(store)}
+        names = [s for s in (spaces or settings.get("spaces", [])) if s in indexed]
+        if not names:
+            raise CollectionError(f"collection {store.root} has no search index; "
+                                  f"run `vidseek index --collection {store.root}`")
+        ctx = space_context(store, self.encoder, settings.get("model"), settings.get("params"))
+        models = dict(settings.get("models") or {})  # trained space -> its run dir
+        self.spaces: dict[str, Space] = {}
+        self.indexes: dict[str, Any] = {}
+        for name in names:
+            row = indexed[name]
+            sp = build_space(name, replace(ctx, model=models[name]) if name in models else ctx)
+            if sp.identity != row["identity"]:
+                raise CollectionError(
+                    f"index space {name!r} in {store.root} was built with other weights or encoder; "
+                    f"run `vidseek index --rebuild --collection {store.root}`")
+            self.spaces[name] = sp
+            self.indexes[name] = SpaceIndex(store, name, int(row["dim"]), str(row["identity"]))
+        self._info: dict[str, tuple[float, str]] = {}
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def video_info(self, video_id: str, raw: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> tuple[float, str]:
+        if video_id not in self._info:
+            info = self.store.catalog.video(video_id)
+            ends = [float(t[:, 1].max()) for t, _ in raw.values() if len(t)]
+            duration = info.duration if info and info.duration > 0 else max(ends, default=0.0)
+            self._info[video_id] = (duration, info.path if info else "")
+        return self._info[video_id]
+
+    def features(self, video_id: str, space: Space) -> dict[str, Features]:
+        out = {}
+        for ex in space.experts:
+            if self.store.has(video_id, ex):
+                out[ex] = self.store.get(video_id, ex)
+        return out
+
+    # ---- stages ----------------------------------------------------------------------------
+    def shortlist(self, qvecs: Mapping[str, np.ndarray], opts: SearchOptions) -> list[str]:
+        best: dict[str, int] = {}
+        for name, idx in self.indexes.items():
+            seen: dict[str, int] = {}
+            for vid, *_ in idx.search(qvecs[name], opts.candidates):
+                seen.setdefault(vid, len(seen))
+            for vid, r in seen.items():
+                best[vid] = min(best.get(vid, r), r)
+        return sorted(best, key=lambda v: (best[v], v))[: opts.max_videos]
+
+    def rank(self, query: str, opts: SearchOptions | None = None,
+             include: Iterable[str] = ()) -> SearchResult:
+        """Every candidate video (plus `include`) with its fused curve and ranked moments."""
+        opts = opts or SearchOptions()
+        qvecs = {name: sp.embed_query(query) for name, sp in self.spaces.items()}
+        cands = self.shortlist(qvecs, opts)
+        cands += [v for v in include if v not in cands]
+        raw: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {v: {} for v in cands}
+        for name, idx in self.indexes.items():
+            for vid in cands:
+                t, s = idx.window_scores(qvecs[name], vid)
+                if len(s):
+                    raw[vid][name] = (t, np.asarray(s, np.float64))
+        norms, gates = self.calibrate(qvecs, {n: [raw[v][n][1] for v in cands if n in raw[v]]
+                                              for n in self.indexes})
+        curves = {}
+        moment_spaces = {n: sp for n, sp in self.spaces.items() if sp.rows_are_moments}
+        for vid in cands:
+            duration, _ = self.video_info(vid, raw[vid])
+            curve_rows = {n: v for n, v in raw[vid].items() if n not in moment_spaces}
+            curves[vid] = fuse(vid, duration, curve_rows, norms, opts.weights, opts.bin_s, gates)
+        finite = [c.fused[np.isfinite(c.fused)] for c in curves.values()]
+        flat = np.concatenate(finite) if finite else np.zeros(0)
+        baseline = float(flat.mean()) if flat.size else 0.0
+        results = []
+        for vid in cands:
+            c = curves[vid]
+            rows = {n: raw[vid][n] for n in moment_spaces if n in raw[vid]}
+            if rows:  # candidate moments are rows: rank them (plus the others' curve)
+                ms = moments_from_rows(rows, norms, {n: getattr(sp, "nms_iou", 0.5) for n, sp in
+                                                     moment_spaces.items()}, opts.weights, c.fused,
+                                       c.bin_s, baseline, c.duration, opts.moments_per_video)
+            else:
+                ms = find_moments(c.fused, c.bin_s, c.duration, baseline, top=opts.moments_per_video) \
+                    if np.isfinite(c.fused).any() else []  # no expert with weight has rows here
+            results.append(VideoResult(vid, ms, c, raw[vid]))
+        results.sort(key=lambda r: (-r.score, r.video_id))
+        if opts.rerank is not None:
+            head = results[: opts.rerank_videos]
+            for r in head:
+                r.moments = sorted(opts.rerank(query, r.video_id, r.moments), key=lambda m: -m.score)
+                r.reranked = True
+            head.sort(key=lambda r: (-r.score, r.video_id))
+            results = head + results[opts.rerank_videos:]
+        return SearchResult(query, results, norms, gates)
+
+    def calibrate(self, qvecs: Mapping[str, np.ndarray], scores: Mapping[str, list[np.ndarray]]
+                  ) -> tuple[dict[str, Normaliser], dict[str, float]]:
+        """Per space: the normaliser (vocabulary null, else candidates pooled with a prior) and
+        the query gate (best cosine the space offers, in [0, 1]); see fusion.py."""
+        norms: dict[str, Normaliser] = {}
+        gates: dict[str, float] = {}
+        nulls = {n: self.spaces[n].null_stats(qvecs[n]) for n in scores}
+        known = [v for v in nulls.values() if v is not None]
+        prior = (float(np.mean([k[0] for k in known])), float(np.mean([k[1] for k in known]))) \
+            if known else PRIOR
+        for name, s in scores.items():
+            null = nulls[name]
+            if null is not None:
+                norms[name] = Normaliser(null[0], max(null[1], STD_FLOOR))
+                gates[name] = float(np.clip(null[2], 0.0, 1.0))
+            else:
+                norms[name] = Normaliser.fit(s, prior=prior)
+                best = max((float(x.max()) for x in s if len(x)), default=0.0)
+                gates[name] = float(np.clip(best, 0.0, 1.0))
+        return norms, gates
+
+    def explain(self, result: VideoResult, m: Moment, query: str) -> dict[str, Any]:
+        why: dict[str, Any] = {"experts": result.curve.expert_scores(m.start, m.end)}
+        for name, sp in self.spaces.items():
+            if name not in result.raw:
+                continue
+            try:
+                info = sp.explain(self.features(result.video_id, sp), m.start, m.end,
+                                  result.raw[name], sp.embed_query(query))
+            except CollectionError:
+                continue
+            if info:
+                why[name] = info
+        return why
+
+    def search(self, query: str, opts: SearchOptions | None = None) -> list[Hit]:
+        """Hits best first: moments of all candidate videos, or one per video with opts.videos."""
+        opts = opts or SearchOptions()
+        res = self.rank(query, opts)
+        pairs: list[tuple[VideoResult, Moment]] = []
+        for r in res.videos:
+            pairs += [(r, m) for m in (r.moments[:1] if opts.videos else r.moments)]
+        pairs.sort(key=lambda p: (not p[0].reranked, -p[1].score, p[0].video_id, p[1].start))
+        hits = []
+        for r, m in pairs[: opts.top]:
+            _, path = self.video_info(r.video_id, r.raw)
+            why = {**m.why, **self.explain(r, m, query)} if opts.explain else {}
+            hits.append(Hit(r.video_id, path, m.start, m.end, float(m.score), why))
+        return hits
+
+
+def space_context(store: FeatureStore, encoder: TextEncoder, model: str | None = None,
+                  params: Mapping[str, Any] | None = None) -> SpaceContext:
+    """The context spaces are built with: each expert's weights sha as the store records it."""
+    shas = {}
+    for ex in store.experts():
+        try:
+            shas[ex] = store.weights_of(ex).sha256
+        except CollectionError:
+            continue
+    return SpaceContext(root=store.root, encoder=encoder, weights_sha=shas, model=model,
+                        params=dict(params or {}))
+
+
+def open_searcher(root: str | Path, spaces: Iterable[str] | None = None) -> Searcher:
+    root = Path(root)
+    if not (root / "catalog.sqlite").exists():
+        raise CollectionError(f"collection {root} does not exist or has no catalog; run `vidseek extract` first")
+    return Searcher(FeatureStore(root, create=False), spaces)
+
+
+def search_moments(store: FeatureStore | str | Path, query: str, top: int = 10, videos: bool = False,
+                   weights: dict[str, float] | None = None, searcher: Searcher | None = None,
+                   **kw: Any) -> list[Hit]:
+    """End-to-end search (what bench/search.py times): open (or reuse) a Searcher, return hits."""
+    if searcher is None:
+        searcher = Searcher(store) if isinstance(store, FeatureStore) else open_searcher(store)
+    return searcher.search(query, SearchOptions(top=top, videos=videos, weights=weights, **kw))

@@ -1,0 +1,130 @@
+"""From a fused per-bin curve to ranked moments: multi-scale proposals, contrast score, NMS.
+
+Proposals: sliding spans of 1, 2, 4, 8, 16, ... seconds and of 1/4, 1/2, 3/4 and all of the
+video (stride a quarter of the span), plus runs of adjacent high bins (above the curve's mean,
+gaps of one bin bridged) and the maximum-sum span of (curve - baseline).
+
+Score of a span: mean inside minus the larger of the mean outside and the collection baseline b,
+both means shrunk towards b with a prior of m = PRIOR_BINS pseudo-bins:
+in = (Σ_in + m·b) / (n_in + m), out likewise, score = in - max(out, b). A span is good when it
+holds the high bins and leaves the high ones no room outside, so a planted span beats its
+sub-spans (they leave high bins outside) and its super-spans (they take low bins in). The
+shrinkage keeps one noisy bin (0.5 s) from beating a sustained 5 s plateau: a short span needs
+proportionally more evidence. The max with b keeps scores comparable across videos (they rank
+videos): a video is not rewarded for being dull outside its moment, only for the moment
+standing above the collection. A whole video that matches throughout scores (Σ + m·b)/(n + m) - b.
+Bins no expert covers count as the baseline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vidseek.metrics.moments import temporal_iou
+
+SCALES_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
+FRACTIONS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
+PRIOR_BINS = 4.0
+NMS_IOU = 0.5
+
+
+@dataclass
+class Moment:
+    start: float
+    end: float
+    score: float
+    why: dict[str, Any] = field(default_factory=dict)
+
+
+def proposals(curve: np.ndarray, bin_s: float, baseline: float = 0.0) -> np.ndarray:
+    """(P, 2) int bin spans [i, j) over a curve of B bins (deduplicated)."""
+    nb = len(curve)
+    spans: set[tuple[int, int]] = set()
+    lengths = {max(1, round(s / bin_s)) for s in SCALES_S} | {max(1, round(f * nb)) for f in FRACTIONS}
+    for L in sorted(x for x in lengths if x <= nb):
+        stride = max(1, L // 4)
+        starts = list(range(0, nb - L + 1, stride))
+        if starts[-1] != nb - L:
+            starts.append(nb - L)
+        spans.update((i, i + L) for i in starts)
+    spans.update(_runs(curve > np.mean(curve), gap=1))
+    spans.add(_max_subarray(curve - baseline))
+    return np.array(sorted(spans), dtype=np.int64).reshape(-1, 2)
+
+
+def _runs(mask: np.ndarray, gap: int = 1) -> list[tuple[int, int]]:
+    """Contiguous runs of True, runs separated by at most `gap` False bins merged."""
+    idx = np.nonzero(mask)[0]
+    if len(idx) == 0:
+        return []
+    out = []
+    start = prev = int(idx[0])
+    for i in idx[1:]:
+        if i - prev > gap + 1:
+            out.append((start, prev + 1))
+            start = int(i)
+        prev = int(i)
+    out.append((start, prev + 1))
+    return out
+
+
+def _max_subarray(x: np.ndarray) -> tuple[int, int]:
+    """Kadane: the span [i, j) with the largest sum (at least one bin)."""
+    best, best_span = -np.inf, (0, 1)
+    cur, cur_start = 0.0, 0
+    for j, v in enumerate(x):
+        if cur <= 0:
+            cur, cur_start = float(v), j
+        else:
+            cur += float(v)
+        if cur > best:
+            best, best_span = cur, (cur_start, j + 1)
+    return best_span
+
+
+def span_scores(curve: np.ndarray, spans: np.ndarray, baseline: float = 0.0,
+                prior_bins: float = PRIOR_BINS) -> np.ndarray:
+    """Shrunk contrast per span: (Σ_in + m·b)/(n_in + m) - max((Σ_out + m·b)/(n_out + m), b)."""
+    c = np.concatenate([[0.0], np.cumsum(curve)])
+    total, nb = c[-1], len(curve)
+    i, j = spans[:, 0], spans[:, 1]
+    s_in = c[j] - c[i]
+    n_in = (j - i).astype(np.float64)
+    prior = prior_bins * baseline
+    inside = (s_in + prior) / (n_in + prior_bins)
+    out = (total - s_in + prior) / (nb - n_in + prior_bins)
+    return inside - np.maximum(out, baseline)
+
+
+def nms(spans: np.ndarray, scores: np.ndarray, iou: float = NMS_IOU, top: int | None = None) -> np.ndarray:
+    """Indices kept by greedy temporal NMS (a span is dropped when its IoU with a kept one is
+    >= iou), best first."""
+    order = np.argsort(-scores, kind="stable")
+    keep: list[int] = []
+    spans = np.asarray(spans, np.float64)
+    for k in order:
+        if keep and temporal_iou(spans[k:k + 1], spans[keep]).max() >= iou:
+            continue
+        keep.append(int(k))
+        if top is not None and len(keep) >= top:
+            break
+    return np.array(keep, dtype=np.int64)
+
+
+def find_moments(curve: np.ndarray, bin_s: float, duration: float, baseline: float = 0.0,
+                 top: int = 5, iou: float = NMS_IOU) -> list[Moment]:
+    """Ranked moments of one video from its fused per-bin curve (nan bins = baseline)."""
+    curve = np.where(np.isfinite(curve), curve, baseline).astype(np.float64)
+    if len(curve) == 0:
+        return []
+    spans = proposals(curve, bin_s, baseline)
+    scores = span_scores(curve, spans, baseline)
+    keep = nms(spans * bin_s, scores, iou=iou, top=top)
+    out = []
+    for k in keep:
+        s, e = spans[k] * bin_s
+        out.append(Moment(float(s), float(min(e, duration)), float(scores[k])))
+    return out

@@ -1,0 +1,107 @@
+"""Trained moment localizers as search rerankers: `vidseek search --rerank RUN`.
+
+Registered in vidseek.search.engine.RERANKERS under the model names `tan2d`,
+`tan2d_proxies`, `cimha` and `fvmr` (pipelines/search.load_reranker imports this module).
+A reranker gets (query, video, the Searcher's moments of that video) and returns them re-scored:
+
+- features: the run's experts (DatasetInfo.experts, in its concatenation order) are read from the
+  collection's store and resampled to the model's N clips over the video's duration (catalog
+  duration, else the last row's end) - exactly what the `moments` dataset trains on;
+- one forward pass gives `proposal_scores` for every valid cell of the model's 2D map (2D-TAN,
+  proxies: sigmoid of the score map; FVMR: sigmoid of p_i; CI-MHA: p_start(i) * p_end(j), every
+  i <= j being a cell);
+- a candidate span takes the score of the valid cell with the highest temporal IoU with it (for
+  a span on the clip grid, its own cell; for CI-MHA, the nearest start and end clips; ties: the
+  first cell in map order); its start / end are kept;
+- the localizer's own best `add_own` moments (NMS at its threshold) are added as new candidates
+  when they overlap no given moment by more than that threshold, so a good localizer can move a
+  hit to a better span, not only reorder.
+Scores are the localizer's, so the Searcher ranks re-ranked videos among themselves and ahead of
+the rest. CI-MHA's scores are softmax products normalised per video: they order moments within
+a video well, across videos only roughly. A video lacking the run's features keeps its moments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from vidseek.errors import CollectionError
+from vidseek.metrics.moments import temporal_iou
+from vidseek.models.localization.nms import nms
+from vidseek.search.engine import RERANKERS
+from vidseek.search.moment_space import load_localizer_run, video_clips
+from vidseek.search.moments import Moment
+from vidseek.store import FeatureStore
+
+RERANKABLE = ("tan2d", "tan2d_proxies", "cimha", "fvmr")
+ADD_OWN = 2  # the localizer's own best moments added per re-ranked video
+
+
+class LocalizerReranker:
+    """Callable (query, video_id, moments) -> re-scored moments, for one trained localizer run."""
+
+    def __init__(self, run_dir: str | Path, store: FeatureStore, kinds: tuple[str, ...] = RERANKABLE,
+                 add_own: int = ADD_OWN) -> None:
+        self.run = Path(run_dir)
+        self.model, self.name = load_localizer_run(self.run, set(kinds))
+        self.store = store
+        self.add_own = int(add_own)
+        self.experts = tuple(self.model.info.experts)
+        have = set(store.experts())
+        missing = [e for e in self.experts if e not in have]
+        if missing:
+            raise CollectionError(f"{self.run} ({self.name}) needs {', '.join(missing)} features, "
+                                  f"not in {store.root}")
+        self.n = int(self.model.n)
+        self.cells = np.asarray(self.model.candidate_spans(), np.float64)  # (P, 2) in [0, 1]
+
+    def duration(self, video_id: str) -> float | None:
+        info = self.store.catalog.video(video_id)
+        return float(info.duration) if info is not None and info.duration > 0 else None
+
+    @torch.no_grad()
+    def scores(self, query: str, video_id: str) -> tuple[np.ndarray, np.ndarray, float]:
+        """(candidate spans in seconds (P, 2), their scores (P,), duration) for one video."""
+        feats = {e: self.store.get(video_id, e) for e in self.experts if self.store.has(video_id, e)}
+        clips, duration = video_clips(feats, self.experts, self.n, self.duration(video_id))
+        self.model.eval()
+        dev = self.model.mask2d.device
+        s = self.model.proposal_scores(torch.from_numpy(clips)[None].to(dev), [query])[0]
+        return self.cells * duration, s.float().cpu().numpy().astype(np.float64), duration
+
+    def __call__(self, query: str, video_id: str, moments: list[Moment]) -> list[Moment]:
+        try:
+            spans, scores, duration = self.scores(query, video_id)
+        except CollectionError:  # this video lacks the run's features: leave its moments alone
+            return moments
+        out = []
+        given = np.array([[m.start, m.end] for m in moments], np.float64).reshape(-1, 2)
+        if moments:
+            best = temporal_iou(given, spans).argmax(1)  # first max: map order on ties
+            for m, k in zip(moments, best, strict=True):
+                why: dict[str, Any] = {**m.why, "rerank": {"model": self.name, "before": round(m.score, 4)}}
+                out.append(Moment(m.start, m.end, float(scores[k]), why))
+        thresh = float(self.model.nms_thresh)
+        for k in nms(spans, scores, thresh, self.add_own) if self.add_own > 0 else []:
+            span = spans[k:k + 1]
+            if moments and temporal_iou(span, given).max() > thresh:
+                continue
+            end = float(min(span[0, 1], duration))
+            out.append(Moment(float(span[0, 0]), end, float(scores[k]), {"rerank": {"model": self.name, "own": True}}))
+        return out
+
+
+def reranker_builder(name: str) -> Any:
+    def build(run_dir: str, store: FeatureStore) -> LocalizerReranker:
+        return LocalizerReranker(run_dir, store, kinds=(name,))
+
+    return build
+
+
+for _name in RERANKABLE:
+    if _name not in RERANKERS:
+        RERANKERS.add(_name, reranker_builder(_name))

@@ -1,0 +1,159 @@
+"""Search spaces: how one expert's timed rows and a text query land in one vector space.
+
+A space turns the Features of one video into (times (N, 2), vectors (N, d)) and a query into a
+vector (d,), both L2-normalised so inner product is cosine. Its `identity` (expert weights sha,
+encoder weights sha, its own parameters) is stored with its FAISS index: an index built under
+another identity is rebuilt, never mixed. Zero-shot spaces (ConSE, text lines) are registered by
+expert name in SPACES; trained models (jemc, mmt, fvmr) register their own builders, which get
+the run dir in `SpaceContext.model`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vidseek.errors import CollectionError
+from vidseek.extract.experts.base import TextEncoder
+from vidseek.registry import Registry
+from vidseek.types import Features
+
+DEFAULT_ENCODER = "minilm"
+SETTINGS_FILE = "retrieval.json"  # under COLLECTION/retrieval/: which encoder the index used
+
+
+@dataclass
+class SpaceContext:
+    """What a space builder gets. `root` is the collection folder (caches live under
+    root/retrieval); `model` is a trained run dir for trained spaces, None for zero-shot ones."""
+
+    root: Path
+    encoder: TextEncoder
+    weights_sha: Mapping[str, str] = field(default_factory=dict)  # expert -> weights sha256
+    model: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class Space(ABC):
+    """One searchable space over one (or more) experts' features."""
+
+    name: str
+    experts: tuple[str, ...]
+    dim: int
+    identity: str
+    zero_shot: bool = True
+    rows_are_moments: bool = False
+    """True when every row is a candidate moment (FVMR): search takes the hits' moments from the
+    rows themselves (moment_space.moments_from_rows) instead of the fused 0.5 s curve, which
+    would blur overlapping candidates into one plateau."""
+
+    @abstractmethod
+    def embed_video(self, feats: Mapping[str, Features]) -> tuple[np.ndarray, np.ndarray]:
+        """(times (N, 2), vectors (N, dim) float32 L2-normalised) for one video."""
+
+    @abstractmethod
+    def embed_query(self, query: str) -> np.ndarray:
+        """(dim,) float32 L2-normalised."""
+
+    def explain(self, feats: Mapping[str, Features], start: float, end: float,
+                rows: tuple[np.ndarray, np.ndarray], query_vec: np.ndarray) -> dict[str, Any]:
+        """Why [start, end] matched in this space (top concepts, matching line); rows are the
+        video's (times, scores) in this space. Optional."""
+        return {}
+
+    def null_stats(self, query_vec: np.ndarray) -> tuple[float, float, float] | None:
+        """(mean, std, coverage) of the query against this space's own vocabulary, when it has
+        one: the scale of an unrelated window, and how well the vocabulary can express the
+        query at all (the best cosine). None: estimate from the windows (text lines)."""
+        return None
+
+
+SpaceBuilder = Callable[[SpaceContext], Space]
+SPACES: Registry[SpaceBuilder] = Registry("search space")
+
+
+def l2n(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    n = np.linalg.norm(x, axis=axis, keepdims=True)
+    return (x / np.where(n > 0, n, 1.0)).astype(np.float32)
+
+
+def identity_of(*parts: Any) -> str:
+    """A short stable hash of JSON-able parts (weights shas, encoder sha, parameters)."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def encode_texts(encoder: TextEncoder, texts: list[str], batch: int = 256) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, encoder.dim), np.float32)
+    out = [np.asarray(encoder(texts[i:i + batch]), np.float32) for i in range(0, len(texts), batch)]
+    return l2n(np.concatenate(out))
+
+
+class CachedQueryEncoder:
+    """Embeds each distinct query once per process: every space shares the query encoder."""
+
+    def __init__(self, encoder: TextEncoder) -> None:
+        self.encoder = encoder
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, text: str) -> np.ndarray:
+        if text not in self._cache:
+            self._cache[text] = encode_texts(self.encoder, [text])[0]
+        return self._cache[text]
+
+
+_QUERY_CACHES: dict[int, CachedQueryEncoder] = {}
+
+
+def query_encoder(encoder: TextEncoder) -> CachedQueryEncoder:
+    key = id(encoder)
+    if key not in _QUERY_CACHES:
+        _QUERY_CACHES[key] = CachedQueryEncoder(encoder)
+    return _QUERY_CACHES[key]
+
+
+# ---- collection-level settings -----------------------------------------------------------
+def read_settings(root: Path) -> dict[str, Any]:
+    path = Path(root) / "retrieval" / SETTINGS_FILE
+    if not path.exists():
+        raise CollectionError(f"collection {root} has no search index; run `vidseek index --collection {root}`")
+    return dict(json.loads(path.read_text()))
+
+
+def write_settings(root: Path, settings: dict[str, Any]) -> None:
+    path = Path(root) / "retrieval" / SETTINGS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(settings, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def default_space_names(experts: list[str]) -> list[str]:
+    """Zero-shot spaces whose expert has features in the store (registry order: by name)."""
+    from vidseek import plugins
+
+    plugins.load_spaces()
+
+    return [name for name in SPACES.names() if name in experts]
+
+
+def build_space(name: str, ctx: SpaceContext) -> Space:
+    """A registered space; a trained model's space ("jemc", "mmt", "fvmr") is registered by its
+    module, vidseek.models.retrieval.<name>, imported here on first use (keeps torch out of
+    zero-shot search)."""
+    from vidseek import plugins
+
+    plugins.load_spaces()
+
+    if name not in SPACES:
+        plugins.load_models()  # trained spaces come with their models (and torch)
+    return SPACES.get(name)(ctx)
