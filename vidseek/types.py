@@ -113,3 +113,29 @@ class Hit:
         if self.why:
             out["why"] = self.why
         return out
+
+
+@dataclass(frozen=True)
+class ExpertSpec:
+    """What an expert is and what it asks of the decoder.
+
+    fps: frames per second it wants (None: no frames). sample_rate: audio Hz (None: no audio).
+    window / stride: seconds covered by one output row and the step between rows.
+    """
+
+    name: str
+    modality: str  # "appearance" | "motion" | "audio" | "speech" | "ocr"
+    dim: int
+    fps: float | None = None
+    sample_rate: int | None = None
+    window: float = 1.0
+    stride: float = 1.0
+
+
+@dataclass(frozen=True)
+class WeightsInfo:
+    """Which weights an expert runs with; recorded next to every feature it makes."""
+
+    sha256: str
+    source: str  # a path, a package name, or "random-init"
+    random: bool = False

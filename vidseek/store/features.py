@@ -25,9 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vidseek.errors import CollectionError, WeightsMismatchError
-from vidseek.extract.experts.base import ExpertSpec, WeightsInfo
 from vidseek.store.catalog import Catalog, FeatureRecord
-from vidseek.types import Features
+from vidseek.types import ExpertSpec, Features, WeightsInfo
 
 TMP_PREFIX = ".tmp-"
 FOREIGN_TMP_STALE_S = 24 * 3600.0  # a temporary of another host's writer: swept after this age
