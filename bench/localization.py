@@ -35,7 +35,8 @@ import torch
 from torch.utils.data import DataLoader
 
 import vidseek.models.localization  # noqa: F401
-from vidseek.models.base import DatasetSplits, build_dataset, build_model
+from vidseek.models.base import DatasetSplits
+from vidseek.models.cards import build_dataset, build_model
 
 BENCH_PARAMS: dict[str, dict[str, Any]] = {  # smaller than the papers' settings: CPU minutes
     "tan2d": {"hidden": 64, "tan_layers": 4, "tan_kernel": 3, "lstm_layers": 1},

@@ -95,8 +95,9 @@ def main() -> int:
     ap.add_argument("--no-zero-shot", action="store_true", help="skip the zero-shot search baseline")
     args = ap.parse_args()
 
-    from vidseek.models.base import build_dataset, build_model
+    from vidseek.models.cards import build_dataset
     from vidseek.models.datasets.synth import bow_pair_accuracy, make_scenes
+    from vidseek.models.rundir import RunDir
     from vidseek.models.training import TrainConfig, train
     from vidseek.pipelines.extract import ExtractConfig, extract_collection
     from vidseek.pipelines.synth import SynthConfig, synth
@@ -128,11 +129,7 @@ def main() -> int:
         t0 = time.monotonic()
         res = train(cfg, splits=splits)
         secs = time.monotonic() - t0
-        model = build_model(name, cfg.model_params, splits.info)
-        from safetensors.torch import load_file
-
-        model.load_state_dict(load_file(str(out / "best.safetensors")))
-        model.eval()
+        model = RunDir.open(out).load()
         rows.append((name, res["test"], pair_accuracy(model, splits, scenes), secs, res["best_epoch"]))
     zs = None
     if not args.no_zero_shot:

@@ -29,3 +29,8 @@ class CollectionError(VidseekError):
 
 class DatasetError(VidseekError):
     """A dataset / annotation file is malformed or refers to missing videos."""
+
+
+class ConfigError(VidseekError):
+    """A config value (train config, model or dataset params) is missing, unknown or of the wrong
+    type; the message names the field."""

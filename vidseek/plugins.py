@@ -28,9 +28,10 @@ def load_spaces() -> None:
 
 
 def load_models() -> None:
-    """Every trainable model and dataset card (vidseek.models.base.MODELS / DATASETS), with the
-    search spaces and rerankers the model cards declare."""
+    """Every trainable model and dataset card (vidseek.models.cards.MODELS / DATASETS), then the
+    search spaces and rerankers derived from the model cards (after them: they loop over them)."""
     import vidseek.models.datasets
+    import vidseek.models.datasets.features
     import vidseek.models.datasets.moments
     import vidseek.models.localization.cimha
     import vidseek.models.localization.fvmr
@@ -38,8 +39,7 @@ def load_models() -> None:
     import vidseek.models.localization.tan2d
     import vidseek.models.retrieval.jemc
     import vidseek.models.retrieval.mmt
-    import vidseek.search.moment_space
-    import vidseek.search.rerank  # noqa: F401
+    import vidseek.search.model_views  # noqa: F401
 
 
 def load_all() -> None:

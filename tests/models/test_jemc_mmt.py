@@ -14,7 +14,7 @@ import torch
 
 from vidseek.extract.experts import TEXT_ENCODERS
 from vidseek.extract.experts.base import TextEncoder, WeightsInfo
-from vidseek.models.base import build_dataset
+from vidseek.models.cards import MODELS, build_dataset, build_model, model_cards
 from vidseek.models.losses import max_margin_ranking, weighted_hardest_triplet
 from vidseek.models.training import TrainConfig, load_run, train
 
@@ -76,14 +76,22 @@ PLANTED = {"n_videos": 32, "dims": {"app": 16, "mot": 12, "aud": 8}, "n_bins": 4
 
 
 def _model_params(name: str) -> dict:
-    if name == "jemc_tiny":
-        return {"word_vectors": "glove50" if "glove50" in TEXT_ENCODERS else None}
-    return {"text_encoder": _sentence_encoder()}
+    if name == "jemc":
+        return {"tiny": True, "word_vectors": "glove50" if "glove50" in TEXT_ENCODERS else None}
+    return {"tiny": True, "text_encoder": _sentence_encoder()}
 
 
-@pytest.mark.parametrize("name", ["jemc_tiny", "mmt_tiny"])
+RETRIEVAL = [c.name for c in model_cards() if c.task == "retrieval"]
+
+
+def test_retrieval_cards() -> None:
+    assert {"jemc", "mmt"} <= set(RETRIEVAL)
+    assert all(MODELS.get(n).space == "video" for n in RETRIEVAL)
+
+
+@pytest.mark.parametrize("name", RETRIEVAL)
 def test_tiny_model_learns_planted_pairs(name: str, tmp_path: Path) -> None:
-    params = dict(PLANTED, missing=0.25 if name == "mmt_tiny" else 0.0)
+    params = dict(PLANTED, missing=0.25 if name == "mmt" else 0.0)
     cfg = TrainConfig(model=name, dataset="planted", out=str(tmp_path), epochs=12, batch_size=8,
                       lr=5e-3, progress=False, dataset_params=params, model_params=_model_params(name),
                       num_threads=1)
@@ -106,10 +114,7 @@ def test_tiny_model_learns_planted_pairs(name: str, tmp_path: Path) -> None:
 
 def test_mmt_renormalises_over_present_experts() -> None:
     splits = build_dataset("planted", dict(PLANTED, missing=1.0))
-    cfg = {"text_encoder": _sentence_encoder()}
-    from vidseek.models.base import build_model
-
-    model = build_model("mmt_tiny", cfg, splits.info).eval()
+    model = build_model("mmt", _model_params("mmt"), splits.info).eval()
     batch = splits.collate([splits.train[0], splits.train[1]])
     assert batch["present"][:, -1].tolist() == [False, False]
     with torch.no_grad():

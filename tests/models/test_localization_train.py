@@ -8,7 +8,6 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import vidseek.models.localization  # noqa: E402,F401  (registers localizers + moment datasets)
 from vidseek.models.training import TrainConfig, train  # noqa: E402
 from vidseek.pipelines.synth import SynthConfig, synth  # noqa: E402
 

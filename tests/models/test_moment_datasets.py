@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 from paths import ANNOTATIONS as ANN  # noqa: E402
 
-import vidseek.models.localization  # noqa: F401  (registers)
 from vidseek.errors import DatasetError
-from vidseek.models.base import build_dataset
+from vidseek.models.cards import build_dataset
 from vidseek.models.datasets.moments import (
     clean_rows,
     import_tan2d_hdf5,

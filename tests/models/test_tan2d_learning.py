@@ -15,9 +15,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-import vidseek.models.localization  # noqa: F401  (registers)
 from vidseek.metrics.moments import temporal_iou
-from vidseek.models.base import build_dataset, build_model
+from vidseek.models.cards import build_dataset, build_model
 from vidseek.models.localization.common import MaskedConv2d, proposal_mask
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -11,7 +11,7 @@ import yaml
 
 from vidseek.errors import DatasetError
 from vidseek.extract.experts.base import ExpertSpec, WeightsInfo
-from vidseek.models.base import build_dataset
+from vidseek.models.cards import build_dataset
 from vidseek.models.training import RunDirError, TrainConfig, load_run, train
 from vidseek.pipelines.train import TrainCommand, resolve
 from vidseek.store import FeatureStore
@@ -20,10 +20,14 @@ from vidseek.types import Features
 PLANTED = {"n_videos": 24, "dims": {"app": 12, "mot": 8}, "n_bins": 4}
 
 
-def _cfg(out: Path, epochs: int, model: str = "jemc_tiny") -> TrainConfig:
+TINY_PARAMS = {"jemc": {"tiny": True, "word_vectors": None, "embed_dim": 16, "gru_hidden": 16},
+               "mmt": {"tiny": True}}
+
+
+def _cfg(out: Path, epochs: int, model: str = "jemc") -> TrainConfig:
     return TrainConfig(model=model, dataset="planted", out=str(out), epochs=epochs, batch_size=8,
                        lr=3e-3, progress=False, dataset_params=dict(PLANTED), num_threads=1,
-                       model_params={"word_vectors": None, "embed_dim": 16, "gru_hidden": 16})
+                       model_params=TINY_PARAMS[model])
 
 
 def test_resume_continues_identically(tmp_path: Path) -> None:
@@ -43,13 +47,13 @@ def test_resume_continues_identically(tmp_path: Path) -> None:
     metrics = json.loads((run / "metrics.json").read_text())["test"]
     assert {"t2v_R@1", "t2v_R@5", "t2v_R@10", "t2v_MdR", "t2v_MnR", "v2t_R@1", "rsum"} <= set(metrics)
     model, cfg = load_run(run)
-    assert cfg.model == "jemc_tiny" and not model.training
+    assert cfg.model == "jemc" and not model.training
 
 
 def test_run_dir_of_another_model_is_refused(tmp_path: Path) -> None:
     train(_cfg(tmp_path / "run", 1))
-    with pytest.raises(RunDirError, match="jemc_tiny"):
-        train(_cfg(tmp_path / "run", 1, model="mmt_tiny"))
+    with pytest.raises(RunDirError, match="holds a 'jemc' run, not 'mmt'"):
+        train(_cfg(tmp_path / "run", 1, model="mmt"))
 
 
 def test_config_file_then_cli(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from test_spaces import TOY_LABELS  # registers the "bow-test" encoder
 
 from vidseek.errors import CollectionError
 from vidseek.extract.experts.base import ExpertSpec, WeightsInfo
-from vidseek.models.base import build_dataset, build_model
+from vidseek.models.cards import build_dataset, build_model
 from vidseek.models.datasets.moments import load_clip_features
 from vidseek.models.training import TrainConfig, load_run, save_config, save_weights, train
 from vidseek.pipelines.index import IndexConfig, build_index

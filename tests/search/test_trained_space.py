@@ -15,7 +15,7 @@ import torch
 
 from vidseek.errors import CollectionError
 from vidseek.extract.experts.base import ExpertSpec, WeightsInfo
-from vidseek.models.base import build_dataset
+from vidseek.models.cards import build_dataset
 from vidseek.models.training import TrainConfig, load_run, train
 from vidseek.pipelines.index import IndexConfig, build_index
 from vidseek.store import FeatureStore

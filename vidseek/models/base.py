@@ -1,15 +1,16 @@
 """The contract between the shared trainer and every trainable model and dataset.
 
-A model is built from (model_params, DatasetInfo) so a run dir can rebuild it without the data:
-the trainer saves the DatasetInfo next to the weights. A dataset builder turns dataset_params
-into train/val/test splits plus a collate function. Retrieval and localization models plug into
-the same trainer; each declares its task and the validation metric that picks the best epoch.
+A model is built from (its typed config, DatasetInfo) so a run dir can rebuild it without the
+data: the trainer saves the DatasetInfo next to the weights. A dataset builder turns its typed
+params into train/val/test splits plus a collate function. Retrieval and localization models plug
+into the same trainer; each declares its task and the validation metric that picks the best epoch.
+Cards (what is registered, under which name) live in vidseek.models.cards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,29 +18,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from vidseek.registry import Registry
-
-
-@dataclass
-class DatasetInfo:
-    """What a model needs to know about its data to be built (JSON-able; saved in the run dir).
-
-    experts: expert name -> feature dim, in a fixed order. extra: task-specific facts
-    (vocabulary, number of clips, caption file...).
-    """
-
-    name: str
-    task: str  # "retrieval" | "localization"
-    experts: dict[str, int] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> DatasetInfo:
-        return cls(name=d["name"], task=d["task"], experts=dict(d.get("experts", {})),
-                   extra=dict(d.get("extra", {})))
+from vidseek.models.config import DatasetInfo
 
 
 @dataclass
@@ -85,35 +64,12 @@ def move_to(obj: Any, device: Any) -> Any:
     return obj
 
 
-ModelBuilder = Callable[[dict[str, Any], DatasetInfo], TrainableModel]
-DatasetBuilder = Callable[[dict[str, Any]], DatasetSplits]
-
-MODELS: Registry[ModelBuilder] = Registry("model")
-DATASETS: Registry[DatasetBuilder] = Registry("dataset")
-
-def load_plugins() -> None:
-    """Import every module that registers models and datasets (vidseek.plugins lists them)."""
-    from vidseek import plugins
-
-    plugins.load_models()
-
-
-def build_model(name: str, params: dict[str, Any], info: DatasetInfo) -> TrainableModel:
-    load_plugins()
-    return MODELS.get(name)(dict(params), info)
-
-
-def build_dataset(name: str, params: dict[str, Any]) -> DatasetSplits:
-    load_plugins()
-    return DATASETS.get(name)(dict(params))
-
-
 class RetrievalModel(TrainableModel):
     """Shared skeleton of joint text-video embedding models (JEMC, MMT).
 
     A subclass encodes a batch of videos and a list of texts into its own representations and
     scores them; this class supplies the loss plumbing, evaluation and the search-space API
-    (embed_videos / embed_queries: flat vectors whose dot product is the model's similarity).
+    (video_vectors / embed_queries: flat vectors whose dot product is the model's similarity).
     """
 
     task: ClassVar[str] = "retrieval"
@@ -195,22 +151,8 @@ class RetrievalModel(TrainableModel):
 
     # ---- search-space API -----------------------------------------------------------------
     @torch.no_grad()
-    def embed_videos(self, store: Any, video_ids: list[str], batch_size: int = 64) -> np.ndarray:
-        """(len(video_ids), dim) float32 vectors of videos of a FeatureStore."""
-        from vidseek.models.datasets.features import load_video_features, video_batch
-
-        self.eval()
-        dev = next(self.parameters()).device
-        out = []
-        for k in range(0, len(video_ids), batch_size):
-            vfs = [load_video_features(store, v, self.info.experts, self.info.extra.get("n_bins", 16))
-                   for v in video_ids[k:k + batch_size]]
-            out.append(self.video_vectors(self.encode_videos(move_to(video_batch(vfs), dev))).float().cpu())
-        return torch.cat(out).numpy() if out else np.zeros((0, self.embed_dim), np.float32)
-
-    @torch.no_grad()
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), dim) float32 query vectors; dot with embed_videos rows = similarity."""
+        """(len(texts), dim) float32 query vectors; dot with video_vectors rows = similarity."""
         self.eval()
         return self.query_vectors(self.encode_texts(list(texts))).float().cpu().numpy()
 

@@ -1,9 +1,8 @@
 """The shared training loop for every trainable model (retrieval and localization).
 
-One run dir holds everything: config.yaml (resolved), info.json (DatasetInfo, so the model can be
-rebuilt without the data), last.safetensors + last_optim.pt + state.json (resume), best.safetensors
-(by the model's selection metric on val), log.csv (one row per epoch) and metrics.json (test
-metrics of the best checkpoint). Every epoch reseeds from (seed, epoch), so a resumed run follows
+It writes one run dir (layout and reader: vidseek.models.rundir): the resolved config, the
+DatasetInfo, last + best weights, optimizer and RNG state (resume), a per-epoch log and the test
+metrics of the best checkpoint. Every epoch reseeds from (seed, epoch), so a resumed run follows
 the same trajectory as an uninterrupted one.
 """
 
@@ -17,80 +16,33 @@ import os
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 import torch
-import yaml
 from safetensors.torch import load_file, save_file
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from vidseek.errors import VidseekError
-from vidseek.models.base import (
-    DatasetInfo,
-    DatasetSplits,
-    TrainableModel,
-    build_dataset,
-    build_model,
+from vidseek.models.base import DatasetSplits, TrainableModel
+from vidseek.models.cards import build_dataset, model_card
+from vidseek.models.config import TrainConfig, load_config, save_config
+from vidseek.models.rundir import (
+    BEST,
+    CONFIG,
+    INFO,
+    LAST,
+    LAST_OPTIM,
+    LOG,
+    METRICS,
+    STATE,
+    RunDir,
+    RunDirError,
 )
 
-
-class RunDirError(VidseekError):
-    """A run dir belongs to another model or is incomplete."""
-
-
-@dataclass
-class TrainConfig:
-    """Everything a run needs. YAML only at the edge (load_config / save_config)."""
-
-    model: str
-    dataset: str
-    out: str
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    seed: int = 0
-    device: str = "cpu"
-    amp: bool = True  # bf16 autocast on CUDA; ignored on CPU
-    num_workers: int = 0
-    num_threads: int | None = None  # torch CPU threads for this run (None: torch's default)
-    grad_clip: float | None = 2.0
-    eval_batch_size: int = 256
-    max_steps_per_epoch: int | None = None  # cap for smoke tests and benches
-    progress: bool = True
-    model_params: dict[str, Any] = field(default_factory=dict)
-    dataset_params: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise VidseekError(f"unknown train config keys {unknown}; known: {sorted(names)}")
-        return cls(**d)
-
-
-def load_config(path: str | Path) -> dict[str, Any]:
-    """The raw mapping of a YAML config file (merged with CLI options by the caller)."""
-    with open(path) as fh:
-        data = yaml.safe_load(fh) or {}
-    if not isinstance(data, dict):
-        raise VidseekError(f"{path}: a train config must be a YAML mapping")
-    return data
-
-
-def save_config(cfg: TrainConfig, path: str | Path) -> None:
-    with open(path, "w") as fh:
-        yaml.safe_dump(asdict(cfg), fh, sort_keys=False)
-
-
-# ---- run dir ------------------------------------------------------------------------------
-
-LAST, LAST_OPTIM, BEST, STATE = "last.safetensors", "last_optim.pt", "best.safetensors", "state.json"
+__all__ = ["RunDirError", "TrainConfig", "load_config", "load_run", "save_config", "save_weights", "train"]
 
 
 def _state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -112,35 +64,10 @@ def _rng_state() -> dict[str, str]:
     }
 
 
-def _check_run_dir(out: Path, model: str) -> dict[str, Any] | None:
-    """The saved config of an existing run dir (None for a fresh one); another model -> error."""
-    cfg_path = out / "config.yaml"
-    if not cfg_path.exists():
-        return None
-    saved = load_config(cfg_path)
-    if saved.get("model") != model:
-        raise RunDirError(
-            f"run dir {out} holds a {saved.get('model')!r} run, not {model!r}; "
-            f"pick another --out"
-        )
-    return saved
-
-
 def load_run(run_dir: str | Path, which: str = "best", device: str = "cpu") -> tuple[TrainableModel, TrainConfig]:
     """(model with the run's weights in eval mode, its config). which: "best" or "last"."""
-    run = Path(run_dir)
-    if not (run / "config.yaml").exists() or not (run / "info.json").exists():
-        raise RunDirError(f"{run} is not a vidseek run dir (no config.yaml / info.json)")
-    cfg = TrainConfig.from_dict(load_config(run / "config.yaml"))
-    info = DatasetInfo.from_json(json.loads((run / "info.json").read_text()))
-    model = build_model(cfg.model, cfg.model_params, info)
-    wpath = run / (BEST if which == "best" else LAST)
-    if not wpath.exists():
-        wpath = run / LAST
-    if not wpath.exists():
-        raise RunDirError(f"{run} holds no weights yet ({BEST} / {LAST})")
-    model.load_state_dict(load_file(str(wpath)), strict=True)
-    return model.to(device).eval(), cfg
+    run = RunDir.open(run_dir)
+    return run.load(which, device), run.config
 
 
 # ---- the loop -----------------------------------------------------------------------------
@@ -238,19 +165,23 @@ def train(cfg: TrainConfig, splits: DatasetSplits | None = None) -> dict[str, An
 def _train(cfg: TrainConfig, splits: DatasetSplits | None) -> dict[str, Any]:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    _check_run_dir(out, cfg.model)
+    existing = RunDir.existing(out)
+    if existing is not None:
+        existing.check_model(cfg.model)
+    card = model_card(cfg.model)
+    card.make_config(cfg.model_params)  # a bad model param fails before the data is read
     seed_everything(cfg.seed)
     if splits is None:
         splits = build_dataset(cfg.dataset, cfg.dataset_params)
     seed_everything(cfg.seed)
-    model = build_model(cfg.model, cfg.model_params, splits.info).to(cfg.device)
-    if splits.info.task and model.task and splits.info.task != model.task:
-        raise VidseekError(f"model {cfg.model} is a {model.task} model; dataset {cfg.dataset} "
+    model = card.build(cfg.model_params, splits.info).to(cfg.device)
+    if splits.info.task and splits.info.task != card.task:
+        raise VidseekError(f"model {cfg.model} is a {card.task} model; dataset {cfg.dataset} "
                            f"is a {splits.info.task} dataset")
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    save_config(cfg, out / "config.yaml")
-    (out / "info.json").write_text(json.dumps(splits.info.to_json(), indent=1))
+    save_config(cfg, out / CONFIG)
+    (out / INFO).write_text(json.dumps(splits.info.to_json(), indent=1))
 
     start, best_val, best_epoch, history = 1, -math.inf, 0, []
     if (out / STATE).exists() and (out / LAST).exists():
@@ -281,7 +212,7 @@ def _train(cfg: TrainConfig, splits: DatasetSplits | None) -> dict[str, Any]:
             best_val, best_epoch = score, epoch
             save_weights(model, out / BEST)
         history.append(row)
-        _append_log(out / "log.csv", row)
+        _append_log(out / LOG, row)
         save_weights(model, out / LAST)
         torch.save(opt.state_dict(), out / LAST_OPTIM)
         state = {"epoch": epoch, "best_val": best_val, "best_epoch": best_epoch,
@@ -297,7 +228,7 @@ def _train(cfg: TrainConfig, splits: DatasetSplits | None) -> dict[str, Any]:
     if splits.test is not None and (out / BEST).exists():
         model.load_state_dict(load_file(str(out / BEST)), strict=True)
         test = evaluate_model(model, splits.test, cfg, splits.collate)
-        (out / "metrics.json").write_text(json.dumps(
+        (out / METRICS).write_text(json.dumps(
             {"model": cfg.model, "dataset": cfg.dataset, "best_epoch": best_epoch,
              "select_metric": metric, "val_best": best_val, "test": test}, indent=1))
     return {"epochs_run": max(0, cfg.epochs - start + 1), "best_epoch": best_epoch,

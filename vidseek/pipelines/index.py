@@ -14,6 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from vidseek.errors import CollectionError, WeightsMismatchError
+from vidseek.models.rundir import RunDir
 from vidseek.registry import UnknownNameError
 from vidseek.search.spaces import (
     DEFAULT_ENCODER,
@@ -37,13 +38,10 @@ class IndexConfig:
 
 
 def _model_space(run_dir: str) -> str:
-    """The SPACES name of a trained run dir: its config.yaml `model`."""
-    import yaml
+    """The SPACES name of a trained run dir: its model."""
+    from vidseek.search.trained_space import open_run
 
-    cfg = Path(run_dir) / "config.yaml"
-    if not cfg.exists():
-        raise CollectionError(f"{run_dir} is not a vidseek run dir (no config.yaml)")
-    return str(yaml.safe_load(cfg.read_text())["model"])
+    return open_run(run_dir).model
 
 
 def open_store(collection: str) -> FeatureStore:
@@ -104,7 +102,7 @@ def build_index(cfg: IndexConfig) -> int:
         for name, run in sorted(models.items()):
             if name in names:
                 continue
-            if (Path(run) / "config.yaml").exists():
+            if RunDir.existing(run) is not None:
                 names.append(name)
             else:
                 print(f"vidseek index: space {name}: its run dir {run} is gone; its index is left as it is",

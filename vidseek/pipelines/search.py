@@ -32,23 +32,12 @@ class SearchConfig:
 
 
 def load_reranker(run_dir: str, store: FeatureStore) -> Reranker:
-    """The reranker registered for the run dir's model (config.yaml `model`)."""
-    import importlib
+    """The reranker derived from the card of the run dir's model."""
+    from vidseek import plugins
+    from vidseek.search.trained_space import open_run
 
-    import yaml
-
-    cfg = Path(run_dir) / "config.yaml"
-    if not cfg.exists():
-        raise CollectionError(f"{run_dir} is not a vidseek run dir (no config.yaml)")
-    model = str(yaml.safe_load(cfg.read_text())["model"])
-    import vidseek.search.rerank  # noqa: F401 - registers tan2d, tan2d_proxies, fvmr, cimha
-
-    if model not in RERANKERS:
-        try:
-            importlib.import_module(f"vidseek.models.localization.{model}")
-        except ModuleNotFoundError as err:
-            if err.name != f"vidseek.models.localization.{model}":
-                raise
+    model = open_run(run_dir).model
+    plugins.load_models()
     try:
         builder = RERANKERS.get(model)
     except UnknownNameError as err:

@@ -1,22 +1,22 @@
 """`vidseek train MODEL --dataset NAME[:PATH] --out RUN_DIR [--config FILE]`.
 
 Options given on the command line override the config file; options not given never do.
-`--dataset synth:DIR` is short for dataset `synth` with dataset_params.path = DIR (likewise
-`captions:FILE` sets dataset_params.captions).
+`--dataset synth:DIR` is short for dataset `synth` with its card's path param (here `path`) = DIR
+(`captions:FILE` sets `captions`; `vidseek.models.cards.dataset_syntax()` lists every form).
+The resolved config is checked against the model's and the dataset's cards before any data is
+read: a bad value raises ConfigError naming the field.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from vidseek.models.training import TrainConfig, load_config
-from vidseek.models.training import train as run_training
-
-# which dataset_params key a `NAME:PATH` dataset spec fills
-PATH_PARAM = {"synth": "path", "captions": "captions", "msrvtt": "train_captions"}
+from vidseek.errors import ConfigError
+from vidseek.models.cards import dataset_card, model_card, parse_dataset_spec
+from vidseek.models.config import TrainConfig, load_config
 
 
 @dataclass
@@ -33,25 +33,27 @@ class TrainCommand:
 
 
 def resolve(cmd: TrainCommand) -> TrainConfig:
-    """File values, then every CLI option that was given (None means not given)."""
+    """File values, then every CLI option that was given (None means not given), checked."""
+    where = str(cmd.config) if cmd.config else "train options"
     base: dict[str, Any] = load_config(cmd.config) if cmd.config else {}
     for key in ("model", "dataset", "out", "epochs", "device", "seed", "batch_size", "lr"):
         val = getattr(cmd, key)
         if val is not None:
             base[key] = val
-    params = dict(base.get("dataset_params") or {})
-    name = str(base.get("dataset", ""))
-    if ":" in name:
-        name, _, path = name.partition(":")
-        params[PATH_PARAM.get(name, "path")] = path
-    base["dataset"], base["dataset_params"] = name, params
     for key in ("dataset", "out"):
         if not base.get(key):
-            raise ValueError(f"vidseek train needs --{key} (or `{key}:` in the config file)")
-    return TrainConfig.from_dict(base)
+            raise ConfigError(f"vidseek train needs --{key} (or `{key}:` in the config file)")
+    cfg = TrainConfig.from_dict(base, where)
+    name, params = parse_dataset_spec(cfg.dataset, cfg.dataset_params)
+    cfg = replace(cfg, dataset=name, dataset_params=params)
+    model_card(cfg.model).make_config(cfg.model_params)
+    dataset_card(cfg.dataset).make_params(cfg.dataset_params)
+    return cfg
 
 
 def train(cmd: TrainCommand) -> int:
+    from vidseek.models.training import train as run_training
+
     cfg = resolve(cmd)
     result = run_training(cfg)
     print(json.dumps({"out": cfg.out, "best_epoch": result["best_epoch"], "test": result["test"]},

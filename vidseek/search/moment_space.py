@@ -1,6 +1,6 @@
 """FVMR's moment-query common space as a search space: every candidate moment is one FAISS row.
 
-`vidseek index --model FVMR_RUN` embeds each video's N clip features into the 2D map and indexes
+`vidseek index --model FVMR_RUN` (a model card with `space="moments"`, see model_views.py) embeds each video's N clip features into the 2D map and indexes
 every valid cell as a row: (start, end) in seconds and the L2-normalised phi_m vector. The query
 side is FVMR's phi_s, normalised (the model's fixed scale of 10 drops out), so a row's FAISS
 inner product is the cosine whose x10 is FVMR's logit p_i: one dot product finds moments across
@@ -26,39 +26,15 @@ best moment. So fvmr alone ranks by FVMR's score; with zero-shot spaces, both ag
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, cast
 
 import numpy as np
 
-from vidseek.errors import CollectionError, VidseekError
+from vidseek.errors import CollectionError
 from vidseek.search.fusion import Normaliser, expert_weight
 from vidseek.search.moments import Moment, nms, span_scores
-from vidseek.search.spaces import SPACES, Space, SpaceContext, identity_of, l2n
-from vidseek.search.trained_space import _FeaturesAsStore
+from vidseek.search.spaces import Space, SpaceContext, identity_of, l2n
+from vidseek.search.trained_space import _FeaturesAsStore, load_model, open_run
 from vidseek.types import Features
-
-
-def load_localizer_run(run_dir: str | Path, want: set[str] | None = None) -> tuple[Any, str]:
-    """(model, model name) of a trained localizer run dir; another kind of run (or no run at
-    all) raises CollectionError naming the run dir."""
-    from vidseek.models.training import load_run
-
-    run = Path(run_dir)
-    try:
-        model, cfg = load_run(run)
-    except VidseekError as err:
-        raise CollectionError(str(err)) from None
-    if want is not None and cfg.model not in want:
-        raise CollectionError(f"{run} holds a {cfg.model} run, not {' or '.join(sorted(want))}")
-    return cast(Any, model), cfg.model
-
-
-def run_identity(name: str, run_dir: str | Path, weights_sha: Mapping[str, str], experts: tuple[str, ...]) -> str:
-    run = Path(run_dir)
-    weights = (run / "best.safetensors") if (run / "best.safetensors").exists() else run / "last.safetensors"
-    mtime = weights.stat().st_mtime_ns if weights.exists() else 0
-    return identity_of(name, str(run.resolve()), mtime, *(weights_sha.get(e, "") for e in experts))
 
 
 def video_clips(feats: Mapping[str, Features], experts: tuple[str, ...], n: int,
@@ -86,16 +62,17 @@ class MomentSpace(Space):
     zero_shot = False
     rows_are_moments = True
 
-    def __init__(self, ctx: SpaceContext, name: str = "fvmr") -> None:
+    def __init__(self, ctx: SpaceContext, name: str) -> None:
         if ctx.model is None:
             raise CollectionError(f"space {name!r} needs a trained run dir: vidseek index --model RUN")
-        self.model, _ = load_localizer_run(ctx.model, {name})
+        run = open_run(ctx.model, {name})
+        self.model = load_model(run)
         self.name = name
         self.experts = tuple(self.model.info.experts)
         self.n = int(self.model.n)
         self.dim = int(self.model.dim)
         self.nms_iou = float(self.model.nms_thresh)
-        self.identity = run_identity(name, ctx.model, ctx.weights_sha, self.experts)
+        self.identity = identity_of(*run.identity(), *(ctx.weights_sha.get(e, "") for e in self.experts))
 
     def embed_video(self, feats: Mapping[str, Features]) -> tuple[np.ndarray, np.ndarray]:
         present = {e: f for e, f in feats.items() if e in self.experts and len(f)}
@@ -146,11 +123,3 @@ def bin_spans(times: np.ndarray, bin_s: float, nb: int) -> np.ndarray:
     i = np.clip(np.floor(times[:, 0] / bin_s + 1e-9), 0, max(nb - 1, 0)).astype(np.int64)
     j = np.clip(np.ceil(times[:, 1] / bin_s - 1e-9), 0, nb).astype(np.int64)
     return np.stack([i, np.maximum(j, i + 1)], 1)
-
-
-def register_moment_space(name: str) -> None:
-    if name not in SPACES:
-        SPACES.add(name, lambda ctx: MomentSpace(ctx, name))
-
-
-register_moment_space("fvmr")

@@ -1,8 +1,7 @@
 """Trained moment localizers as search rerankers: `vidseek search --rerank RUN`.
 
-Registered in vidseek.search.engine.RERANKERS under the model names `tan2d`,
-`tan2d_proxies`, `cimha` and `fvmr` (pipelines/search.load_reranker imports this module).
-A reranker gets (query, video, the Searcher's moments of that video) and returns them re-scored:
+Every model card with `rerank=True` (tan2d, tan2d_proxies, cimha, fvmr) gets a
+vidseek.search.engine.RERANKERS entry under its name (model_views.py). A reranker gets (query, video, the Searcher's moments of that video) and returns them re-scored:
 
 - features: the run's experts (DatasetInfo.experts, in its concatenation order) are read from the
   collection's store and resampled to the model's N clips over the video's duration (catalog
@@ -32,22 +31,27 @@ import torch
 from vidseek.errors import CollectionError
 from vidseek.metrics.moments import temporal_iou
 from vidseek.models.localization.nms import nms
-from vidseek.search.engine import RERANKERS
-from vidseek.search.moment_space import load_localizer_run, video_clips
+from vidseek.search.moment_space import video_clips
 from vidseek.search.moments import Moment
+from vidseek.search.trained_space import load_model, open_run
 from vidseek.store import FeatureStore
 
-RERANKABLE = ("tan2d", "tan2d_proxies", "cimha", "fvmr")
 ADD_OWN = 2  # the localizer's own best moments added per re-ranked video
 
 
 class LocalizerReranker:
-    """Callable (query, video_id, moments) -> re-scored moments, for one trained localizer run."""
+    """Callable (query, video_id, moments) -> re-scored moments, for one trained localizer run.
+    kinds: the model names accepted (default: every card that can re-rank)."""
 
-    def __init__(self, run_dir: str | Path, store: FeatureStore, kinds: tuple[str, ...] = RERANKABLE,
+    def __init__(self, run_dir: str | Path, store: FeatureStore, kinds: tuple[str, ...] | None = None,
                  add_own: int = ADD_OWN) -> None:
+        if kinds is None:
+            from vidseek.models.cards import model_cards
+
+            kinds = tuple(c.name for c in model_cards() if c.rerank)
         self.run = Path(run_dir)
-        self.model, self.name = load_localizer_run(self.run, set(kinds))
+        run = open_run(self.run, set(kinds))
+        self.model, self.name = load_model(run), run.model
         self.store = store
         self.add_own = int(add_own)
         self.experts = tuple(self.model.info.experts)
@@ -96,12 +100,9 @@ class LocalizerReranker:
 
 
 def reranker_builder(name: str) -> Any:
+    """The RERANKERS entry of model `name`: builder(run_dir, store) -> LocalizerReranker."""
+
     def build(run_dir: str, store: FeatureStore) -> LocalizerReranker:
         return LocalizerReranker(run_dir, store, kinds=(name,))
 
     return build
-
-
-for _name in RERANKABLE:
-    if _name not in RERANKERS:
-        RERANKERS.add(_name, reranker_builder(_name))

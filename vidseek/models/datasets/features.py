@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,10 @@ import torch
 from torch.utils.data import Dataset
 
 from vidseek.errors import DatasetError
-from vidseek.models.datasets.captions import CaptionRow
+from vidseek.models.base import DatasetSplits
+from vidseek.models.cards import DatasetCard, register_dataset
+from vidseek.models.config import DatasetInfo
+from vidseek.models.datasets.captions import CaptionRow, build_vocab
 
 
 def bin_rows(times: np.ndarray, values: np.ndarray, n_bins: int, duration: float) -> tuple[np.ndarray, np.ndarray]:
@@ -129,7 +132,7 @@ def pairs_collate(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def video_batch(vfs: list[VideoFeatures]) -> dict[str, Any]:
-    """A videos-only batch (for embed_videos) in the same layout as pairs_collate."""
+    """A videos-only batch (for a model's encode_videos) in the same layout as pairs_collate."""
     return pairs_collate([{"text": "", "video_id": "", "feats": v} for v in vfs])
 
 
@@ -141,18 +144,26 @@ _P_ACTIONS = ("jumps", "spins", "rolls", "falls", "waves", "runs")
 _P_SOUNDS = ("beep", "hum", "chirp", "crash")
 
 
-def planted_splits(p: dict[str, Any]) -> Any:
+@dataclass(frozen=True)
+class PlantedParams:
+    """dims: expert -> width (the first carries colour + shape, the second the action, the last
+    the sound); missing: fraction of videos without the last expert."""
+
+    n_videos: int = 48
+    dims: dict[str, int] = field(default_factory=lambda: {"app": 32, "mot": 24, "aud": 16})
+    n_bins: int = 8
+    noise: float = 0.2
+    missing: float = 0.0
+    seed: int = 0
+
+
+def planted_splits(p: PlantedParams) -> DatasetSplits:
     """In-memory retrieval data for tests and smoke runs: each video is a (colour, shape, action,
     sound) combination; the appearance expert carries colour + shape vectors, the motion expert
-    the action during a random span, the audio expert the sound. Captions name all four.
-    params: n_videos (48), dims ({"app": 32, "mot": 24, "aud": 16}), n_bins (8), noise (0.2),
-    missing (fraction of videos without the last expert, 0.0), seed (0)."""
-    from vidseek.models.base import DatasetInfo, DatasetSplits
-    from vidseek.models.datasets.captions import build_vocab
-
-    rng = np.random.default_rng(int(p.get("seed", 0)))
-    dims: dict[str, int] = dict(p.get("dims") or {"app": 32, "mot": 24, "aud": 16})
-    n, t_bins, noise = int(p.get("n_videos", 48)), int(p.get("n_bins", 8)), float(p.get("noise", 0.2))
+    the action during a random span, the audio expert the sound. Captions name all four."""
+    rng = np.random.default_rng(p.seed)
+    dims = dict(p.dims)
+    n, t_bins, noise = p.n_videos, p.n_bins, p.noise
     names = list(dims)
     combos = [(c, s, a, o) for c in range(6) for s in range(4) for a in range(6) for o in range(4)]
     pick = rng.choice(len(combos), size=n, replace=False)
@@ -174,7 +185,7 @@ def planted_splits(p: dict[str, Any]) -> Any:
         seqs[names[-1]] += vec["o"][o]
         masks = {e: np.ones(t_bins, bool) for e in dims}
         present = {e: True for e in dims}
-        if len(names) > 1 and rng.random() < float(p.get("missing", 0.0)):
+        if len(names) > 1 and rng.random() < p.missing:
             seqs[names[-1]][:] = 0
             masks[names[-1]][:] = False
             present[names[-1]] = False
@@ -190,3 +201,8 @@ def planted_splits(p: dict[str, Any]) -> Any:
     train = ds["train"]
     assert train is not None  # 70% of n > 0 rows
     return DatasetSplits(train, ds["val"], ds["test"], pairs_collate, info)
+
+
+register_dataset(DatasetCard(
+    name="planted", task="retrieval", summary="random features with planted caption structure, in memory",
+    builder=planted_splits, params=PlantedParams, syntax="planted"))

@@ -28,7 +28,9 @@ import torch
 from torch.utils.data import Dataset
 
 from vidseek.errors import DatasetError
-from vidseek.models.base import DATASETS, DatasetInfo, DatasetSplits
+from vidseek.models.base import DatasetSplits
+from vidseek.models.cards import DatasetCard, register_dataset
+from vidseek.models.config import DEFAULT_CLIPS, DatasetInfo
 from vidseek.models.localization.common import resample_clips
 from vidseek.models.localization.text import build_vocab
 
@@ -257,19 +259,18 @@ def _assign_splits(rows: list[MomentRow], seed: int) -> list[MomentRow]:
 
 
 def moment_splits(rows: list[MomentRow], clips: dict[str, np.ndarray], name: str, experts: dict[str, int],
-                  n: int, p: dict[str, Any]) -> DatasetSplits:
+                  n: int, k: int = 0, seed: int = 0) -> DatasetSplits:
     """Rows with splits + per-video clip features -> DatasetSplits (labels: the rows' own classes,
-    or k-means pseudo-classes of the queries when `pseudo_classes: K` is given)."""
+    or k-means pseudo-classes of the queries when k = `pseudo_classes` > 0)."""
     rows = [r for r in rows if r.video in clips]
     by = {s: [r for r in rows if r.split == s] for s in ("train", "val", "test")}
     if not by["train"]:
         raise DatasetError(f"dataset {name!r}: no training moments")
     source = "none"
-    k = int(p.get("pseudo_classes", 0))
     if k:
         from vidseek.models.localization.proxies import pseudo_classes
 
-        ids = pseudo_classes([r.query for r in rows], k, seed=int(p.get("seed", 0)))
+        ids = pseudo_classes([r.query for r in rows], k, seed=seed)
         rows = [replace(r, label=f"k{c}") for r, c in zip(rows, ids, strict=True)]
         by = {s: [r for r in rows if r.split == s] for s in ("train", "val", "test")}
         source = f"kmeans({k}) of sentence embeddings"
@@ -289,25 +290,38 @@ def moment_splits(rows: list[MomentRow], clips: dict[str, np.ndarray], name: str
     return DatasetSplits(train=train, val=ds("val"), test=ds("test"), collate=collate_moments, info=info)
 
 
-@DATASETS.register("moments")
-def moments_dataset(p: dict[str, Any]) -> DatasetSplits:
-    """params: collection, moments (file) or train/val/test (files), format (moments), experts,
-    n_clips (16), charades_meta (csv), pseudo_classes (K), seed."""
+@dataclass(frozen=True)
+class MomentsParams:
+    """moments: one annotation file (split column or a seeded 80/10/10 split by video), or
+    train / val / test: one file per split; format: a READERS name; charades_meta: Charades_v1 csv
+    (durations, action classes); pseudo_classes: K > 0 labels moments by k-means of the queries."""
+
+    collection: str = field(metadata={"help": "a vidseek collection"})
+    moments: str | None = None
+    train: str | None = None
+    val: str | None = None
+    test: str | None = None
+    format: str = "moments"
+    experts: list[str] | None = None
+    n_clips: int = DEFAULT_CLIPS
+    charades_meta: str | None = None
+    pseudo_classes: int = 0
+    seed: int = 0
+
+
+def moments_dataset(p: MomentsParams) -> DatasetSplits:
     from vidseek.store import FeatureStore
 
-    fmt = str(p.get("format", "moments"))
-    kw = {"meta": p["charades_meta"]} if fmt == "charades_sta" and p.get("charades_meta") else {}
-    if "moments" in p:
-        rows = _assign_splits(read_rows(p["moments"], fmt, **kw), int(p.get("seed", 0)))
+    kw = {"meta": p.charades_meta} if p.format == "charades_sta" and p.charades_meta else {}
+    if p.moments:
+        rows = _assign_splits(read_rows(p.moments, p.format, **kw), p.seed)
     else:
-        rows = [replace(r, split=s) for s in ("train", "val", "test") if p.get(s)
-                for r in read_rows(p[s], fmt, **kw)]
-    if "collection" not in p:
-        raise DatasetError("dataset `moments` needs dataset_params.collection (a vidseek collection)")
-    n = int(p.get("n_clips", 16))
-    store = FeatureStore(p["collection"], create=False)
+        files = {"train": p.train, "val": p.val, "test": p.test}
+        rows = [replace(r, split=s) for s, f in files.items() if f for r in read_rows(f, p.format, **kw)]
+    n = p.n_clips
+    store = FeatureStore(p.collection, create=False)
     try:
-        experts = list(p.get("experts") or store.experts())
+        experts = list(p.experts or store.experts())
         durs = {v.video_id: v.duration for v in store.catalog.videos()}
         rows = clean_rows(rows, durs)
         dims: dict[str, int] = {}
@@ -324,7 +338,8 @@ def moments_dataset(p: dict[str, Any]) -> DatasetSplits:
     missing = len({r.video for r in rows}) - len(clips)
     if missing:
         warnings.warn(f"{missing} video(s) of the moments file have no features; skipped", stacklevel=2)
-    return moment_splits(rows, clips, "moments", {e: dims[e] for e in experts if e in dims}, n, p)
+    return moment_splits(rows, clips, "moments", {e: dims[e] for e in experts if e in dims}, n,
+                         p.pseudo_classes, p.seed)
 
 
 def _read_scenes(path: Path) -> tuple[list[Any], dict[str, str]]:
@@ -349,16 +364,27 @@ def _read_scenes(path: Path) -> tuple[list[Any], dict[str, str]]:
     return scenes, splits
 
 
-@DATASETS.register("synth_moments")
-def synth_moments_dataset(p: dict[str, Any]) -> DatasetSplits:
+@dataclass(frozen=True)
+class SynthMomentsParams:
+    """path: a `vidseek synth` dir whose scenes.jsonl to use (default: n_videos generated
+    scenes); dim: the planted feature width; noise: Gaussian noise std."""
+
+    path: str | None = None
+    n_videos: int = 200
+    seed: int = 0
+    dim: int = 32
+    n_clips: int = DEFAULT_CLIPS
+    noise: float = 0.3
+    pseudo_classes: int = 0
+
+
+def synth_moments_dataset(p: SynthMomentsParams) -> DatasetSplits:
     """The synthetic benchmark's scenes with features planted from their true event spans (no
     rendering or extraction): each visual event adds its colour + shape + action vectors to the
-    clips it covers, the sound adds its vector, plus Gaussian noise. Classes are event types.
-    params: n_videos (200), seed (0), dim (32), n_clips (16), noise (0.3)."""
+    clips it covers, the sound adds its vector, plus Gaussian noise. Classes are event types."""
     from vidseek.models.datasets.synth import SOUNDS, assign_splits, make_scenes, moment_rows
 
-    n_videos, seed = int(p.get("n_videos", 200)), int(p.get("seed", 0))
-    dim, n, noise = int(p.get("dim", 32)), int(p.get("n_clips", 16)), float(p.get("noise", 0.3))
+    seed, dim, n, noise = p.seed, p.dim, p.n_clips, p.noise
     rng = np.random.default_rng(seed)
     table: dict[str, np.ndarray] = {}
 
@@ -368,10 +394,10 @@ def synth_moments_dataset(p: dict[str, Any]) -> DatasetSplits:
             table[key] = v / np.linalg.norm(v)
         return table[key]
 
-    if p.get("path"):  # `synth_moments:DIR`: the scenes a `vidseek synth` run wrote there
-        scenes, split_of = _read_scenes(Path(p["path"]) / "scenes.jsonl")
+    if p.path:  # `synth_moments:DIR`: the scenes a `vidseek synth` run wrote there
+        scenes, split_of = _read_scenes(Path(p.path) / "scenes.jsonl")
     else:
-        scenes = make_scenes(n_videos, seed)
+        scenes = make_scenes(p.n_videos, seed)
         fam = assign_splits(scenes, seed)
         split_of = {sc.video: fam[sc.family] for sc in scenes}
     rows: list[MomentRow] = []
@@ -389,4 +415,13 @@ def synth_moments_dataset(p: dict[str, Any]) -> DatasetSplits:
         for m in moment_rows(sc, split, len(rows)):
             (s, e), = m["relevant_windows"]
             rows.append(MomentRow(sc.video, m["query"], s, e, sc.duration, m["event_type"], split))
-    return moment_splits(clean_rows(rows), clips, "synth_moments", {"planted": dim}, n, p)
+    return moment_splits(clean_rows(rows), clips, "synth_moments", {"planted": dim}, n, p.pseudo_classes, seed)
+
+
+register_dataset(DatasetCard(
+    name="moments", task="localization", summary="a collection + moment annotations (moments, charades_sta, "
+    "activitynet, tacos, qvhighlights)", builder=moments_dataset, params=MomentsParams, path_param="moments",
+    syntax="moments:FILE"))
+register_dataset(DatasetCard(
+    name="synth_moments", task="localization", summary="synthetic scenes with features planted on their true spans",
+    builder=synth_moments_dataset, params=SynthMomentsParams, path_param="path", syntax="synth_moments[:DIR]"))

@@ -12,7 +12,6 @@ import pickle
 import random
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -21,18 +20,18 @@ from vidseek.models.datasets.captions import CaptionRow, read_captions, read_msr
 from vidseek.weights import sha256_of_file
 
 
-def msrvtt_rows(p: dict[str, Any]) -> list[CaptionRow]:
-    """Test rows from the 1k-A CSV; train (and val) rows from p["train_captions"], minus any
-    test video; without a split column 5% of the training videos validate."""
-    for key in ("collection", "test_csv", "train_captions"):
-        if not p.get(key):
+def msrvtt_rows(collection: str, test_csv: str, train_captions: str, seed: int = 0) -> list[CaptionRow]:
+    """Test rows from the 1k-A CSV; train (and val) rows from `train_captions`, minus any
+    test video; without a split column 5% of the training videos (by `seed`) validate."""
+    for key, value in (("collection", collection), ("test_csv", test_csv), ("train_captions", train_captions)):
+        if not value:
             raise DatasetError(f"dataset `msrvtt` needs dataset_params.{key}")
-    test = read_msrvtt_1ka(p["test_csv"])
+    test = read_msrvtt_1ka(test_csv)
     test_videos = {r.video for r in test}
-    train = [r for r in read_captions(p["train_captions"]) if r.video not in test_videos]
+    train = [r for r in read_captions(train_captions) if r.video not in test_videos]
     if not any(r.split == "val" for r in train):
         vids = sorted({r.video for r in train})
-        random.Random(int(p.get("seed", 0))).shuffle(vids)
+        random.Random(seed).shuffle(vids)
         val = set(vids[: max(1, len(vids) // 20)])
         train = [CaptionRow(r.video, r.caption, r.start, r.end, "val" if r.video in val else "train",
                             r.event_type) for r in train]

@@ -1,6 +1,6 @@
 """Moment localizers: 2D-TAN, 2D-TAN + ProxyNCA++ proxies, FVMR, CI-MHA.
 
-Each module registers its model in `vidseek.models.base.MODELS` (names `tan2d`,
+Each module registers its model card in `vidseek.models.cards.MODELS` (names `tan2d`,
 `tan2d_proxies`, `fvmr`, `cimha`) (vidseek.plugins imports them). Every model shares the
 `Localizer` interface: `localize(values, times, query, top_k) -> [(start, end, score)]`.
 """

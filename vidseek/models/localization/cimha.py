@@ -17,17 +17,18 @@ sigmoid per step (BCE on inside / outside). A span (i, j >= i) scores p_start(i)
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vidseek.models.base import MODELS, DatasetInfo
+from vidseek.models.cards import ModelCard, register_model
+from vidseek.models.config import DatasetInfo
 from vidseek.models.localization.common import span_to_cell
-from vidseek.models.localization.localizer import Localizer
+from vidseek.models.localization.localizer import Localizer, LocalizerConfig
 
-DEFAULTS: dict[str, Any] = {"hidden": 256, "heads": 4, "dropout": 0.1, "min_iou": 0.5, "max_iou": 1.0}
 TINY: dict[str, Any] = {"hidden": 16, "heads": 2, "dropout": 0.0, "word_dim": 8, "word_vectors": "random"}
 
 
@@ -55,12 +56,20 @@ class SelfBlock(nn.Module):
         return self.ln2(x + self.ff(x))
 
 
+@dataclass(frozen=True)
+class CIMHAConfig(LocalizerConfig):
+    """hidden: the width of every block; heads: attention heads (divide hidden)."""
+
+    hidden: int = 256
+    heads: int = 4
+    dropout: float = 0.1
+
+
 class CIMHA(Localizer):
-    def __init__(self, params: dict[str, Any], info: DatasetInfo) -> None:
-        p = {**DEFAULTS, **(TINY if params.get("tiny") else {}), **params}
-        n = int(p.get("n_clips", info.extra.get("n_clips", 16)))
-        super().__init__(p, info, [max(n - 1, 0)])  # every (i, j >= i) span is a candidate
-        h, heads, dr = int(p["hidden"]), int(p["heads"]), float(p["dropout"])
+    def __init__(self, cfg: CIMHAConfig, info: DatasetInfo) -> None:
+        n = cfg.n_clips or info.n_clips
+        super().__init__(cfg, info, [max(n - 1, 0)])  # every (i, j >= i) span is a candidate
+        h, heads, dr = cfg.hidden, cfg.heads, cfg.dropout
         self.v_in = nn.Linear(self.feat_dim, h)
         self.q_in = nn.Linear(self.words.dim, h)
         self.v_self, self.q_self = SelfBlock(h, heads, dr), SelfBlock(h, heads, dr)
@@ -112,6 +121,6 @@ class CIMHA(Localizer):
         return nll + bce, {"nll": float(nll.detach()), "seg_bce": float(bce.detach())}
 
 
-@MODELS.register("cimha")
-def build_cimha(params: dict[str, Any], info: DatasetInfo) -> CIMHA:
-    return CIMHA(params, info)
+register_model(ModelCard(
+    name="cimha", task="localization", summary="CI-MHA: cross interaction with multi-head attention (SIGIR 2021)",
+    builder=CIMHA, config=CIMHAConfig, tiny=TINY, rerank=True))

@@ -14,6 +14,7 @@ y are soft labels from the IoU rescaled between o_min and o_max.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,14 +22,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vidseek.models.base import MODELS, DatasetInfo
+from vidseek.models.cards import ModelCard, register_model
+from vidseek.models.config import DatasetInfo
 from vidseek.models.localization.common import MapBuilder, MaskedConv2d, resample_clips
-from vidseek.models.localization.localizer import Localizer
+from vidseek.models.localization.localizer import Localizer, LocalizerConfig
 from vidseek.models.localization.semantic_tree import semantic_tree
 from vidseek.models.localization.text import SentenceLSTM, tokenize
 
-DEFAULTS: dict[str, Any] = {"hidden": 256, "dim": 256, "map_layers": 4, "kernel": 5, "distill_weight": 1.0,
-                            "temperature": 2.0, "scale": 10.0, "min_iou": 0.5, "max_iou": 1.0, "use_spacy": True}
 TINY: dict[str, Any] = {"hidden": 16, "dim": 16, "map_layers": 1, "kernel": 3, "word_dim": 8,
                         "word_vectors": "random"}
 
@@ -54,17 +54,31 @@ def masked(seq: nn.Sequential, x: Tensor, mask: Tensor) -> Tensor:
     return x
 
 
+@dataclass(frozen=True)
+class FVMRConfig(LocalizerConfig):
+    """dim: the common space's width; distill_weight / temperature: the teacher -> student KL term;
+    scale: the query side's fixed scale; use_spacy: parse the semantic tree with spaCy (else rules)."""
+
+    hidden: int = 256
+    dim: int = 256
+    map_layers: int = 4
+    kernel: int = 5
+    distill_weight: float = 1.0
+    temperature: float = 2.0
+    scale: float = 10.0
+    use_spacy: bool = True
+
+
 class FVMR(Localizer):
-    def __init__(self, params: dict[str, Any], info: DatasetInfo) -> None:
-        p = {**DEFAULTS, **(TINY if params.get("tiny") else {}), **params}
-        super().__init__(p, info, p.get("pooling_counts"))
-        h, d, k = int(p["hidden"]), int(p["dim"]), int(p["kernel"])
+    def __init__(self, cfg: FVMRConfig, info: DatasetInfo) -> None:
+        super().__init__(cfg, info, cfg.pooling_counts)
+        h, d, k = cfg.hidden, cfg.dim, cfg.kernel
         self.dim = d
-        self.use_spacy = bool(p["use_spacy"])
+        self.use_spacy = cfg.use_spacy
         self.frame = nn.Sequential(nn.Conv1d(self.feat_dim, h, 1), nn.ReLU())
-        self.builder = MapBuilder(self.n, h, "pool", p.get("pooling_counts"))
+        self.builder = MapBuilder(self.n, h, "pool", cfg.pooling_counts)
         convs: list[nn.Module] = []
-        for _ in range(int(p["map_layers"])):  # masked: border cells are not dimmer (see tan2d.py)
+        for _ in range(cfg.map_layers):  # masked: border cells are not dimmer (see tan2d.py)
             convs += [MaskedConv2d(h, h, k, padding=k // 2), nn.ReLU()]
         self.phi_m = nn.Sequential(*convs, nn.Conv2d(h, d, 1))
         self.sentence = SentenceLSTM(self.words.dim, h // 2, 1, bidirectional=True)
@@ -73,9 +87,7 @@ class FVMR(Localizer):
         self.verb_to_sent = GuidedAttention(h)
         self.phi_u = nn.Linear(h, d)
         self.phi_fuse = nn.Sequential(MaskedConv2d(d, d, 3, padding=1), nn.ReLU(), nn.Conv2d(d, 1, 1))
-        self.distill_weight = float(p["distill_weight"])
-        self.temperature = float(p["temperature"])
-        self.scale = float(p["scale"])
+        self.distill_weight, self.temperature, self.scale = cfg.distill_weight, cfg.temperature, cfg.scale
 
     # ---- common space (inference) -------------------------------------------------------------
     def moment_map(self, feats: Tensor) -> Tensor:
@@ -150,6 +162,6 @@ class FVMR(Localizer):
                       "distill": float(kd.detach())}
 
 
-@MODELS.register("fvmr")
-def build_fvmr(params: dict[str, Any], info: DatasetInfo) -> FVMR:
-    return FVMR(params, info)
+register_model(ModelCard(
+    name="fvmr", task="localization", summary="FVMR: moments and queries in one common space (ICCV 2021)",
+    builder=FVMR, config=FVMRConfig, tiny=TINY, space="moments", rerank=True))

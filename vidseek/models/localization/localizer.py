@@ -8,6 +8,7 @@ feats (B, N, d) float, queries list[str], spans (B, 2) seconds, durations (B,), 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,8 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from vidseek.metrics.moments import moment_recall
-from vidseek.models.base import DatasetInfo, TrainableModel
+from vidseek.models.base import TrainableModel
+from vidseek.models.config import DatasetInfo
 from vidseek.models.localization.common import (
     cell_spans,
     iou_map,
@@ -28,6 +30,24 @@ from vidseek.models.localization.nms import nms
 from vidseek.models.localization.text import MAX_WORDS, WordEmbedding
 
 
+@dataclass(frozen=True)
+class LocalizerConfig:
+    """What every localizer reads. n_clips: the 2D map's side (None: the dataset's); min_iou /
+    max_iou: the IoU range scaled to labels 0..1; word_vectors: "glove50" or "random";
+    pooling_counts: diagonals per stride group of the sparse map (None: 2D-TAN's rule).
+    tiny: the tiny twin (the card's overrides)."""
+
+    tiny: bool = False
+    n_clips: int | None = None
+    min_iou: float = 0.5
+    max_iou: float = 1.0
+    nms_thresh: float = 0.5
+    word_dim: int = 50
+    word_vectors: str = "glove50"
+    max_words: int = MAX_WORDS
+    pooling_counts: list[int] | None = None
+
+
 class Localizer(TrainableModel):
     """Base: subclasses implement `proposal_scores` (and `training_loss`)."""
 
@@ -36,23 +56,19 @@ class Localizer(TrainableModel):
     info: DatasetInfo
     mask2d: Tensor  # (N, N) bool buffer of valid proposals
 
-    def __init__(self, params: dict[str, Any], info: DatasetInfo, counts: list[int] | None = None) -> None:
+    def __init__(self, cfg: LocalizerConfig, info: DatasetInfo, counts: list[int] | None = None) -> None:
         super().__init__()
-        self.params = dict(params)
+        self.cfg = cfg
         self.info = info
-        self.n = int(params.get("n_clips", info.extra.get("n_clips", 16)))
-        self.feat_dim = int(sum(info.experts.values())) or int(info.extra.get("feat_dim", 0))
+        self.n = cfg.n_clips or info.n_clips
+        self.feat_dim = int(sum(info.experts.values()))
         if self.feat_dim <= 0:
             raise ValueError(f"dataset {info.name!r} declares no feature experts")
-        self.min_iou = float(params.get("min_iou", 0.5))
-        self.max_iou = float(params.get("max_iou", 1.0))
-        self.nms_thresh = float(params.get("nms_thresh", 0.5))
-        vocab = info.extra.get("vocab")
-        if not vocab:
+        self.min_iou, self.max_iou, self.nms_thresh = cfg.min_iou, cfg.max_iou, cfg.nms_thresh
+        if not info.vocab:
             raise ValueError(f"dataset {info.name!r} has no vocabulary in DatasetInfo.extra['vocab']")
-        self.words = WordEmbedding(vocab, dim=int(params.get("word_dim", 50)),
-                                   word_vectors=str(params.get("word_vectors", "glove50")),
-                                   max_words=int(params.get("max_words", MAX_WORDS)))
+        self.words = WordEmbedding(info.vocab, dim=cfg.word_dim, word_vectors=cfg.word_vectors,
+                                   max_words=cfg.max_words)
         mask = proposal_mask(self.n, counts)
         self.register_buffer("mask2d", torch.from_numpy(mask), persistent=False)
         self._rows, self._cols = np.nonzero(mask)

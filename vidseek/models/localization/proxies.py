@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,8 +23,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vidseek.models.base import MODELS, DatasetInfo
-from vidseek.models.localization.tan2d import TAN2D
+from vidseek.models.cards import ModelCard, register_model
+from vidseek.models.config import DatasetInfo
+from vidseek.models.localization.tan2d import TAN2D, TINY, TAN2DConfig
 
 
 class ProxyNCAPP(nn.Module):
@@ -46,16 +48,25 @@ class ProxyNCAPP(nn.Module):
         return self.logits(x).argmax(-1)
 
 
+@dataclass(frozen=True)
+class TAN2DProxiesConfig(TAN2DConfig):
+    """num_classes: proxies (None: the dataset's classes); proxy_weight: the proxy loss's scale;
+    temperature: ProxyNCA++'s softmax temperature."""
+
+    num_classes: int | None = None
+    proxy_weight: float = 0.01
+    temperature: float = 1 / 9
+
+
 class TAN2DProxies(TAN2D):
-    def __init__(self, params: dict[str, Any], info: DatasetInfo) -> None:
-        super().__init__(params, info)
-        k = int(params.get("num_classes", info.extra.get("num_classes", 0)))
+    def __init__(self, cfg: TAN2DProxiesConfig, info: DatasetInfo) -> None:
+        super().__init__(cfg, info)
+        k = cfg.num_classes or info.num_classes
         if k < 2:
             raise ValueError(f"dataset {info.name!r} has {k} classes; proxies need >= 2 "
                              "(give labels or k-means pseudo-classes)")
-        self.proxy_weight = float(params.get("proxy_weight", 0.01))
-        self.proxy = ProxyNCAPP(k, self.pred.in_channels,
-                                float(params.get("temperature", 1 / 9)))
+        self.proxy_weight = cfg.proxy_weight
+        self.proxy = ProxyNCAPP(k, self.pred.in_channels, cfg.temperature)
 
     def training_loss(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, float]]:
         logits, h = self.score_map(batch["feats"], batch["queries"])
@@ -96,6 +107,6 @@ def pseudo_classes(texts: Sequence[str], k: int, encode: Callable[[list[str]], n
     return KMeans(n_clusters=min(k, len(texts)), n_init=4, random_state=seed).fit_predict(emb)
 
 
-@MODELS.register("tan2d_proxies")
-def build_tan2d_proxies(params: dict[str, Any], info: DatasetInfo) -> TAN2DProxies:
-    return TAN2DProxies(params, info)
+register_model(ModelCard(
+    name="tan2d_proxies", task="localization", summary="2D-TAN + ProxyNCA++ class proxies",
+    builder=TAN2DProxies, config=TAN2DProxiesConfig, tiny=TINY, rerank=True))

@@ -19,39 +19,49 @@ of `init_prior` (most labels are 0), so training starts near the label prior ins
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vidseek.models.base import MODELS, DatasetInfo
+from vidseek.models.cards import ModelCard, register_model
+from vidseek.models.config import DatasetInfo
 from vidseek.models.localization.common import MapBuilder, MaskedConv2d
-from vidseek.models.localization.localizer import Localizer
+from vidseek.models.localization.localizer import Localizer, LocalizerConfig
 from vidseek.models.localization.text import SentenceLSTM
 
-DEFAULTS: dict[str, Any] = {
-    "hidden": 512, "map_kind": "pool", "tan_layers": 8, "tan_kernel": 5, "lstm_layers": 3,
-    "min_iou": 0.5, "max_iou": 1.0, "nms_thresh": 0.5, "init_prior": 0.05,
-}
 TINY: dict[str, Any] = {"hidden": 16, "tan_layers": 2, "tan_kernel": 3, "lstm_layers": 1, "word_dim": 8,
                         "word_vectors": "random"}
 
 
+@dataclass(frozen=True)
+class TAN2DConfig(LocalizerConfig):
+    """map_kind: "pool" (max over a cell's clips) or "conv" (stacked 1D convs); init_prior: the
+    score bias starts at this label prior's log-odds."""
+
+    hidden: int = 512
+    map_kind: str = "pool"
+    tan_layers: int = 8
+    tan_kernel: int = 5
+    lstm_layers: int = 3
+    init_prior: float = 0.05
+
+
 class TAN2D(Localizer):
-    def __init__(self, params: dict[str, Any], info: DatasetInfo) -> None:
-        p = {**DEFAULTS, **(TINY if params.get("tiny") else {}), **params}
-        super().__init__(p, info, p.get("pooling_counts"))
-        h = int(p["hidden"])
+    def __init__(self, cfg: TAN2DConfig, info: DatasetInfo) -> None:
+        super().__init__(cfg, info, cfg.pooling_counts)
+        h = cfg.hidden
         self.frame = nn.Sequential(nn.Conv1d(self.feat_dim, h, 1), nn.ReLU())
-        self.builder = MapBuilder(self.n, h, str(p["map_kind"]), p.get("pooling_counts"))
-        self.sentence = SentenceLSTM(self.words.dim, h, int(p["lstm_layers"]))
+        self.builder = MapBuilder(self.n, h, cfg.map_kind, cfg.pooling_counts)
+        self.sentence = SentenceLSTM(self.words.dim, h, cfg.lstm_layers)
         self.txt = nn.Linear(h, h)
         self.map_in = nn.Conv2d(h, h, 1)
-        k = int(p["tan_kernel"])
-        self.tan = nn.ModuleList(MaskedConv2d(h, h, k, padding=k // 2) for _ in range(int(p["tan_layers"])))
+        k = cfg.tan_kernel
+        self.tan = nn.ModuleList(MaskedConv2d(h, h, k, padding=k // 2) for _ in range(cfg.tan_layers))
         self.pred = nn.Conv2d(h, 1, 1)
-        prior = float(p["init_prior"])
+        prior = cfg.init_prior
         if 0.0 < prior < 1.0 and self.pred.bias is not None:
             nn.init.constant_(self.pred.bias, math.log(prior / (1.0 - prior)))
 
@@ -81,6 +91,6 @@ class TAN2D(Localizer):
         return loss, {"bce": float(loss.detach())}
 
 
-@MODELS.register("tan2d")
-def build_tan2d(params: dict[str, Any], info: DatasetInfo) -> TAN2D:
-    return TAN2D(params, info)
+register_model(ModelCard(
+    name="tan2d", task="localization", summary="2D-TAN: moments as cells of a 2D temporal map (AAAI 2020)",
+    builder=TAN2D, config=TAN2DConfig, tiny=TINY, rerank=True))

@@ -9,6 +9,7 @@ Word vectors: GloVe 6B 50d through the `glove50` text encoder (one word at a tim
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -16,7 +17,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from vidseek.models.base import MODELS, DatasetInfo, RetrievalModel
+from vidseek.models.base import RetrievalModel
+from vidseek.models.cards import ModelCard, register_model
+from vidseek.models.config import DatasetInfo
 from vidseek.models.datasets.captions import tokenize
 from vidseek.models.losses import weighted_hardest_triplet
 
@@ -63,29 +66,43 @@ def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
     return (x * m).sum(1) / m.sum(1).clamp(min=1.0)
 
 
+@dataclass(frozen=True)
+class JEMCConfig:
+    """object_experts / activity_experts: default the dataset's first expert / the rest.
+    word_vectors: a text encoder run on single words (None: random init). tiny: the tiny twin
+    (small widths, the encoders' tiny twins)."""
+
+    object_experts: list[str] | None = None
+    activity_experts: list[str] | None = None
+    embed_dim: int = 256
+    gru_hidden: int = 256
+    word_vectors: str | None = "glove50"
+    word_dim: int = 50
+    tiny: bool = False
+    margin: float = 0.2
+    weighted: bool = True
+    dropout: float = 0.1
+
+
 class JEMC(RetrievalModel):
-    def __init__(self, info: DatasetInfo, *, object_experts: list[str] | None = None,
-                 activity_experts: list[str] | None = None, embed_dim: int = 256,
-                 gru_hidden: int = 256, word_vectors: str | None = "glove50", word_dim: int = 50,
-                 tiny: bool = False, margin: float = 0.2, weighted: bool = True,
-                 dropout: float = 0.1) -> None:
+    def __init__(self, cfg: JEMCConfig, info: DatasetInfo) -> None:
         super().__init__()
         names = list(info.experts)
         self.info = info
-        self.obj_experts = list(object_experts or names[:1])
-        self.act_experts = list(activity_experts or (names[1:] or names[:1]))
+        self.obj_experts = list(cfg.object_experts or names[:1])
+        self.act_experts = list(cfg.activity_experts or (names[1:] or names[:1]))
         for e in self.obj_experts + self.act_experts:
             if e not in info.experts:
                 raise ValueError(f"JEMC expert {e!r} not in the dataset's experts {names}")
-        self.vocab = {w: i + 2 for i, w in enumerate(info.extra.get("vocab", []))}
-        table = word_vector_table(list(self.vocab), word_vectors, tiny, word_dim)
-        self.margin, self.weighted, self.embed_dim = margin, weighted, 2 * embed_dim
+        self.vocab = {w: i + 2 for i, w in enumerate(info.vocab)}
+        table = word_vector_table(list(self.vocab), cfg.word_vectors, cfg.tiny, cfg.word_dim)
+        self.margin, self.weighted, self.embed_dim = cfg.margin, cfg.weighted, 2 * cfg.embed_dim
         d_obj = sum(info.experts[e] for e in self.obj_experts)
         d_act = sum(info.experts[e] for e in self.act_experts)
-        self.v_obj = nn.Sequential(nn.Dropout(dropout), nn.Linear(d_obj, embed_dim))
-        self.v_act = nn.Sequential(nn.Dropout(dropout), nn.Linear(d_act, embed_dim))
-        self.t_obj = TextGRU(table, gru_hidden, embed_dim)
-        self.t_act = TextGRU(table, gru_hidden, embed_dim)
+        self.v_obj = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(d_obj, cfg.embed_dim))
+        self.v_act = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(d_act, cfg.embed_dim))
+        self.t_obj = TextGRU(table, cfg.gru_hidden, cfg.embed_dim)
+        self.t_act = TextGRU(table, cfg.gru_hidden, cfg.embed_dim)
 
     def _ids(self, texts: list[str]) -> tuple[Tensor, Tensor]:
         toks = [[self.vocab.get(w, UNK) for w in tokenize(t)] or [UNK] for t in texts]
@@ -126,18 +143,6 @@ class JEMC(RetrievalModel):
         return torch.cat(t, 1)
 
 
-@MODELS.register("jemc")
-def build_jemc(params: dict[str, Any], info: DatasetInfo) -> JEMC:
-    return JEMC(info, **params)
-
-
-@MODELS.register("jemc_tiny")
-def build_jemc_tiny(params: dict[str, Any], info: DatasetInfo) -> JEMC:
-    """Tiny twin for tests: small widths, the tiny word-vector encoder."""
-    p = {"embed_dim": 32, "gru_hidden": 32, "tiny": True, **params}
-    return JEMC(info, **p)
-
-
-from vidseek.search.trained_space import register_trained_space  # noqa: E402
-
-register_trained_space("jemc")
+register_model(ModelCard(
+    name="jemc", task="retrieval", summary="JEMC: object-text + activity-text joint spaces (ICMR 2018)",
+    builder=JEMC, config=JEMCConfig, tiny={"embed_dim": 32, "gru_hidden": 32}, space="video"))

@@ -12,6 +12,7 @@ Loss: bidirectional max-margin ranking over all negatives of the batch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vidseek.models.base import MODELS, DatasetInfo, RetrievalModel
+from vidseek.models.base import RetrievalModel
+from vidseek.models.cards import ModelCard, register_model
+from vidseek.models.config import DatasetInfo
 from vidseek.models.losses import max_margin_ranking
 
 
@@ -36,22 +39,35 @@ class GatedEmbedding(nn.Module):
         return F.normalize(x * torch.sigmoid(self.gate(x)), dim=-1)
 
 
+@dataclass(frozen=True)
+class MMTConfig:
+    """text_encoder: the frozen sentence encoder (a TEXT_ENCODERS name). tiny: the tiny twin
+    (narrow, one layer, the encoder's tiny twin)."""
+
+    d_model: int = 256
+    n_layers: int = 2
+    n_heads: int = 4
+    dropout: float = 0.1
+    text_encoder: str = "minilm"
+    tiny: bool = False
+    margin: float = 0.05
+
+
 class MMT(RetrievalModel):
-    def __init__(self, info: DatasetInfo, *, d_model: int = 256, n_layers: int = 2, n_heads: int = 4,
-                 dropout: float = 0.1, text_encoder: str = "minilm", tiny: bool = False,
-                 margin: float = 0.05) -> None:
+    def __init__(self, cfg: MMTConfig, info: DatasetInfo) -> None:
         super().__init__()
+        d_model, n_heads, dropout = cfg.d_model, cfg.n_heads, cfg.dropout
         self.info = info
         self.experts = list(info.experts)
-        self.n_bins = int(info.extra.get("n_bins", 16))
-        self.margin, self.embed_dim = margin, d_model * len(self.experts)
+        self.n_bins = info.n_clips
+        self.margin, self.embed_dim = cfg.margin, d_model * len(self.experts)
         self.proj = nn.ModuleDict({e: nn.Linear(d, d_model) for e, d in info.experts.items()})
         self.expert_emb = nn.Embedding(len(self.experts), d_model)
         self.time_emb = nn.Embedding(self.n_bins + 1, d_model)
         layer = nn.TransformerEncoderLayer(d_model, n_heads, 4 * d_model, dropout, batch_first=True,
                                            norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
-        self._text_name, self._tiny = text_encoder, tiny
+        self.encoder = nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
+        self._text_name, self._tiny = cfg.text_encoder, cfg.tiny
         self._enc: Any = None
         self._cache: dict[str, Tensor] = {}
         d_text = self._encoder().dim
@@ -126,18 +142,6 @@ class MMT(RetrievalModel):
         return (emb * torch.softmax(logits.float(), -1)[..., None]).flatten(1)
 
 
-@MODELS.register("mmt")
-def build_mmt(params: dict[str, Any], info: DatasetInfo) -> MMT:
-    return MMT(info, **params)
-
-
-@MODELS.register("mmt_tiny")
-def build_mmt_tiny(params: dict[str, Any], info: DatasetInfo) -> MMT:
-    """Tiny twin for tests: narrow, one layer, the tiny text encoder."""
-    p = {"d_model": 32, "n_layers": 1, "n_heads": 2, "tiny": True, **params}
-    return MMT(info, **p)
-
-
-from vidseek.search.trained_space import register_trained_space  # noqa: E402
-
-register_trained_space("mmt")
+register_model(ModelCard(
+    name="mmt", task="retrieval", summary="MMT: multi-modal transformer over every expert (ECCV 2020)",
+    builder=MMT, config=MMTConfig, tiny={"d_model": 32, "n_layers": 1, "n_heads": 2}, space="video"))
