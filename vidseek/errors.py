@@ -7,6 +7,10 @@ class VidseekError(Exception):
     """Base class; the CLI prints str(err) as one line and exits non-zero."""
 
 
+class ConfigError(VidseekError):
+    """A bad option or config value; the message names the option or field and the value."""
+
+
 class DecodeError(VidseekError):
     """A file could not be opened or decoded as a video."""
 
@@ -29,8 +33,3 @@ class CollectionError(VidseekError):
 
 class DatasetError(VidseekError):
     """A dataset / annotation file is malformed or refers to missing videos."""
-
-
-class ConfigError(VidseekError):
-    """A config value (train config, model or dataset params) is missing, unknown or of the wrong
-    type; the message names the field."""

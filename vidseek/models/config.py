@@ -125,20 +125,6 @@ def config_json(cfg: Any) -> dict[str, Any]:
     return yaml.safe_load(yaml.safe_dump(asdict(cfg)))  # type: ignore[no-any-return]
 
 
-def options_help(cls: type) -> list[tuple[str, str, Any]]:
-    """(field, type, default) of every option of a config dataclass, for help and docs."""
-    hints = typing.get_type_hints(cls)
-    out = []
-    for f in dataclasses.fields(cls):
-        default: Any = f.default
-        if f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        elif default is dataclasses.MISSING:
-            default = "(required)"
-        out.append((f.name, _type_name(hints[f.name]), default))
-    return out
-
-
 # ---- the run's own config -----------------------------------------------------------------------
 
 @dataclass(frozen=True)

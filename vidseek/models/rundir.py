@@ -58,9 +58,6 @@ class RunDir:
     def model(self) -> str:
         return self.config.model
 
-    def file(self, name: str) -> Path:
-        return self.path / name
-
     def info(self) -> DatasetInfo:
         f = self.path / INFO
         if not f.exists():
