@@ -23,6 +23,8 @@ from vidseek.models.cards import (
     model_card,
     model_cards,
     parse_dataset_spec,
+    register_dataset,
+    register_model,
 )
 from vidseek.models.config import DEFAULT_CLIPS, TrainConfig, coerce, parse_config
 from vidseek.models.rundir import BEST, LAST, RunDir, RunDirError
@@ -81,6 +83,17 @@ def test_dataset_card(name: str) -> None:
         if n in fields and name != "planted":
             assert defaults[n] == DEFAULT_CLIPS
     assert card.syntax in dataset_syntax()
+
+
+def test_one_registration_per_card() -> None:
+    """No `if name not in X` guards: registering a card twice raises, in the views too."""
+    for card in model_cards():
+        with pytest.raises(ValueError, match="already registered"):
+            register_model(card)
+    with pytest.raises(ValueError, match="already registered"):
+        register_dataset(DATASETS.get("planted"))
+    views = {c.name for c in model_cards() if c.space} | {c.name for c in model_cards() if c.rerank}
+    assert views <= set(SPACES.names()) | set(RERANKERS.names())
 
 
 def test_coerce_and_errors() -> None:
