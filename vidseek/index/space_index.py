@@ -64,7 +64,8 @@ def drop_space(store: FeatureStore, space: str) -> None:
 class SpaceIndex:
     """COLLECTION/index/<space>.faiss + rows in the collection's catalog.sqlite.
 
-    Tables: index_rows(space, id, video_id, start, "end", row, PRIMARY KEY(space, id)) and
+    Tables (store.catalog owns them and their SQL; this class is the one writer of their rows):
+    index_rows(space, id, video_id, start, "end", row, PRIMARY KEY(space, id)) and
     index_spaces(space PRIMARY KEY, factory, dim, identity, n, updated). `identity` names what
     made the vectors (expert weights sha + text encoder sha); opening with another identity
     raises WeightsMismatchError. Changes are held in memory (and are searchable) until `commit`.
