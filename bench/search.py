@@ -15,7 +15,6 @@ shortlist (k=100) + exact window scores of the top 10 videos (100 windows each) 
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -89,26 +88,17 @@ def e2e_latency(idx: VectorIndex, texts: list[str]) -> str:
         idx.save(si.path)
         ids = idx.ids()
         starts = (ids % WINDOWS_PER_VIDEO).astype(float)
-        con = sqlite3.connect(store.root / "catalog.sqlite")
-        con.executemany(
-            'INSERT INTO index_rows (space, id, video_id, start, "end", row) VALUES (?,?,?,?,?,?)',
-            ((space, int(i), f"v{i // WINDOWS_PER_VIDEO}", s, s + 1.0, int(i % WINDOWS_PER_VIDEO))
-             for i, s in zip(ids.tolist(), starts.tolist(), strict=True)),
-        )
-        con.execute(
-            "INSERT INTO index_spaces VALUES (?,?,?,?,?,?)",
-            (space, idx.factory, idx.dim, "bench", len(ids), time.time()),
-        )
-        con.commit()
-        con.close()
+        rows = {int(i): (f"v{i // WINDOWS_PER_VIDEO}", s, s + 1.0, int(i % WINDOWS_PER_VIDEO))
+                for i, s in zip(ids.tolist(), starts.tolist(), strict=True)}
+        store.catalog.commit_index_rows(space, (), rows, idx.factory, idx.dim, "bench", len(ids))
         si = SpaceIndex(store, space, idx.dim, "bench")
 
         def one(text: str) -> None:
             q = enc([text])[0]
             vids: list[str] = []
             for h in si.search(q, 100):
-                if h[0] not in vids:
-                    vids.append(h[0])
+                if h.video not in vids:
+                    vids.append(h.video)
             windows = {v: si.window_scores(q, v) for v in vids[:10]}
             norm = Normaliser.fit([s for _, s in windows.values()])
             for v, (t, s) in windows.items():

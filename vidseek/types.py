@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,143 @@ def _rows(a: np.ndarray, n: int) -> np.ndarray:
     return a.reshape(n, -1)
 
 
+# ---- search contracts --------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchRow:
+    """One window row an index search returns: a span of a video and its score in one space."""
+
+    video: str
+    start: float
+    end: float
+    score: float
+    row: int  # the window's position among the video's rows in this space
+    space: str = ""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One space's evidence for one hit; its field names are the one vocabulary of `why`.
+
+    cosine: the best raw cosine (query · row) of the space's rows in the moment; z: the space's
+    normalised score over the moment (what fusion added, or a moment row's z); weight: its fusion
+    weight (1 unless --weights), gate: the query gate fusion multiplied it by; concepts / matched:
+    a classifier's top classes in the moment (with mean probability) and those that read like the
+    query; text / at: the best transcript or on-screen line in the moment and its (start, end).
+    """
+
+    space: str
+    cosine: float | None = None
+    z: float | None = None
+    weight: float | None = None
+    gate: float | None = None
+    concepts: tuple[tuple[str, float], ...] = ()
+    matched: tuple[str, ...] = ()
+    text: str | None = None
+    at: tuple[float, float] | None = None
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        """The evidence keys a space's explain() may return (every field but `space`)."""
+        return tuple(f.name for f in fields(cls) if f.name != "space")
+
+    @classmethod
+    def from_evidence(cls, space: str, evidence: Mapping[str, Any]) -> Explanation:
+        """From a producer's dict (Space.explain, Moment.why); an unknown key is a producer's
+        bug and raises, so producers cannot drift apart again ("cos" vs "cosine")."""
+        unknown = sorted(set(evidence) - set(cls.keys()))
+        if unknown:
+            raise ValueError(f"space {space!r}: unknown evidence key(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(cls.keys())}")
+        e = dict(evidence)
+        num = {k: None if e.get(k) is None else float(e[k]) for k in ("cosine", "z", "weight", "gate")}
+        return cls(
+            space=space, **num,
+            concepts=tuple((str(c), float(p)) for c, p in e.get("concepts") or ()),
+            matched=tuple(str(m) for m in e.get("matched") or ()),
+            text=None if e.get("text") is None else str(e["text"]),
+            at=None if e.get("at") is None else (float(e["at"][0]), float(e["at"][1])),
+        )
+
+    def merged(self, evidence: Mapping[str, Any]) -> Explanation:
+        """This explanation with a producer's evidence laid over it (same vocabulary)."""
+        return Explanation.from_evidence(self.space, {**self.evidence(), **evidence})
+
+    def evidence(self) -> dict[str, Any]:
+        """The set fields (raw values), keyed by the vocabulary."""
+        out: dict[str, Any] = {}
+        for k in self.keys():
+            v = getattr(self, k)
+            if v is not None and v != ():
+                out[k] = v
+        return out
+
+    def as_json(self) -> dict[str, Any]:
+        out = self.evidence()
+        for k in ("cosine", "z", "weight", "gate"):
+            if k in out:
+                out[k] = round(float(out[k]), 4)
+        if "concepts" in out:
+            out["concepts"] = [[c, round(p, 4)] for c, p in out["concepts"]]
+        if "matched" in out:
+            out["matched"] = list(out["matched"])
+        if "at" in out:
+            out["at"] = [round(x, 2) for x in out["at"]]
+        return out
+
+
+@dataclass(frozen=True)
+class RerankNote:
+    """A trained localizer re-scored the hit: its model, and the score before (None: the
+    localizer proposed this moment itself)."""
+
+    model: str
+    before: float | None = None
+
+    @property
+    def own(self) -> bool:
+        return self.before is None
+
+    def as_json(self) -> dict[str, Any]:
+        if self.before is None:
+            return {"model": self.model, "own": True}
+        return {"model": self.model, "before": round(float(self.before), 4)}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> RerankNote:
+        return cls(str(d["model"]), None if d.get("own") or d.get("before") is None else float(d["before"]))
+
+
+RERANK_KEY = "rerank"  # the key of the RerankNote in `why` (no space is called so)
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why a hit matched: one Explanation per space (fusion order), and a rerank note.
+
+    `as_json()` is `search --json`'s "why": {space: explanation, ..., "rerank": note}."""
+
+    spaces: tuple[Explanation, ...] = ()
+    rerank: RerankNote | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.spaces) or self.rerank is not None
+
+    def space(self, name: str) -> Explanation | None:
+        return next((e for e in self.spaces if e.space == name), None)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {e.space: e.as_json() for e in self.spaces}
+        if self.rerank is not None:
+            out[RERANK_KEY] = self.rerank.as_json()
+        return out
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Why:
+        note = d.get(RERANK_KEY)
+        return cls(tuple(Explanation.from_evidence(k, v) for k, v in d.items() if k != RERANK_KEY),
+                   None if note is None else RerankNote.from_json(note))
+
+
 @dataclass(frozen=True)
 class Hit:
     """One search result: a moment of a video, best first in a result list."""
@@ -100,7 +238,7 @@ class Hit:
     start: float
     end: float
     score: float
-    why: dict[str, Any] = field(default_factory=dict)
+    why: Why = field(default_factory=Why)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -111,7 +249,86 @@ class Hit:
             "score": round(float(self.score), 6),
         }
         if self.why:
-            out["why"] = self.why
+            out["why"] = self.why.as_json()
+        return out
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Hit:
+        return cls(str(d["video"]), str(d["path"]), float(d["start"]), float(d["end"]),
+                   float(d["score"]), Why.from_json(d.get("why") or {}))
+
+
+# ---- index and evaluation contracts -----------------------------------------------------
+@dataclass(frozen=True)
+class IndexSettings:
+    """How a collection's search index is built, in one place (the catalog's index_settings).
+
+    encoder: the query encoder of the zero-shot spaces; models: trained space -> the run dir it
+    is built from (merged over `index --model` runs, reset by --rebuild); params: space
+    parameters (prompt, topk, merge seconds). Which spaces are indexed is the catalog's
+    index_spaces table, not a setting."""
+
+    encoder: str
+    models: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"encoder": self.encoder, "models": dict(sorted(self.models.items())),
+                "params": dict(self.params)}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> IndexSettings:
+        return cls(str(d["encoder"]), {str(k): str(v) for k, v in (d.get("models") or {}).items()},
+                   dict(d.get("params") or {}))
+
+
+@dataclass(frozen=True)
+class QueryReport:
+    """One annotated query of `vidseek eval queries` (values rounded as printed)."""
+
+    qid: str
+    query: str
+    video: str
+    windows: tuple[tuple[float, float], ...]
+    video_rank: float | None  # None: the video was not among the candidates
+    top_videos: tuple[str, ...]
+    moments: tuple[tuple[float, float, float], ...]  # the video's own (start, end, score), best first
+    iou_top1: float
+    expert_video_rank: Mapping[str, float]  # each space's own rank of the video
+    expert_span_z: Mapping[str, float]  # each space's z over the annotated span
+    source: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "qid": self.qid, "query": self.query, "video": self.video,
+            "windows": [list(w) for w in self.windows], "video_rank": self.video_rank,
+            "top_videos": list(self.top_videos), "moments": [list(m) for m in self.moments],
+            "iou_top1": self.iou_top1, "expert_video_rank": dict(self.expert_video_rank),
+            "expert_span_z": dict(self.expert_span_z),
+        }
+        if self.source is not None:
+            out["source"] = self.source
+        return out
+
+    def why(self) -> Why:
+        """The per-space evidence over the annotated span, for the renderers."""
+        return Why(tuple(Explanation(name, z=z) for name, z in self.expert_span_z.items()))
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """What `vidseek eval queries` computes; `as_json()` is what `--json` prints."""
+
+    n_queries: int
+    metrics: Mapping[str, float]
+    queries: tuple[QueryReport, ...]
+    skipped_queries: int | None = None  # queries about videos outside the collection
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"n_queries": self.n_queries, "metrics": dict(self.metrics),
+                               "queries": [q.as_json() for q in self.queries]}
+        if self.skipped_queries is not None:
+            out["skipped_queries"] = self.skipped_queries
         return out
 
 

@@ -10,6 +10,7 @@ import pytest
 from vidseek.errors import WeightsMismatchError
 from vidseek.index import SpaceIndex, drop_space, list_spaces
 from vidseek.store import FeatureStore
+from vidseek.types import SearchRow
 
 DIM = 24
 IDENT = "experts:abc123+text:def456"
@@ -28,12 +29,11 @@ def store(tmp_path: Path) -> FeatureStore:
 
 
 def _rows(store: FeatureStore, space: str = "s") -> dict[int, tuple]:
-    return {
-        r[0]: tuple(r[1:])
-        for r in store.catalog.execute(
-            'SELECT id, video_id, start, "end", row FROM index_rows WHERE space=?', (space,)
-        )
-    }
+    return store.catalog.index_rows_by_id(space, store.catalog.index_row_videos(space))
+
+
+def _span(hit: SearchRow) -> tuple[str, float, float]:
+    return hit.video, hit.start, hit.end
 
 
 def test_planted_window_survives_reopen(store: FeatureStore) -> None:
@@ -44,23 +44,23 @@ def test_planted_window_survives_reopen(store: FeatureStore) -> None:
     v_b[7] = planted * 3.0  # scale must not matter: vectors are normalised
     idx.add_video("a", t_a, v_a)
     idx.add_video("b", t_b, v_b)
-    assert idx.search(planted, 1)[0][:3] == ("b", t_b[7, 0], t_b[7, 1])  # pending rows searchable
+    assert _span(idx.search(planted, 1)[0]) == ("b", t_b[7, 0], t_b[7, 1])  # pending rows searchable
     idx.commit()
     assert (store.root / "index" / "s.faiss").exists()
 
     again = SpaceIndex(store, "s", DIM, IDENT)
     assert again.ntotal == 50 and again.video_ids() == {"a", "b"}
     hits = again.search(planted, 5)
-    vid, start, end, score, row = hits[0]
-    assert (vid, start, end, row) == ("b", 10.5, 12.5, 7) and score == pytest.approx(1.0, abs=1e-5)
-    assert [h[3] for h in hits] == sorted((h[3] for h in hits), reverse=True)
+    assert hits[0] == SearchRow("b", 10.5, 12.5, hits[0].score, 7, "s")
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     # restricted to video a, the planted window cannot appear; exact scores agree with search
     only_a = again.search(planted, 3, video_ids={"a"})
-    assert {h[0] for h in only_a} == {"a"}
+    assert {h.video for h in only_a} == {"a"}
     times, scores = again.window_scores(planted, "a")
     assert times.shape == (30, 2) and np.allclose(times, t_a)
-    assert only_a[0][4] == int(np.argmax(scores))
-    assert only_a[0][3] == pytest.approx(float(scores.max()), abs=1e-5)
+    assert only_a[0].row == int(np.argmax(scores))
+    assert only_a[0].score == pytest.approx(float(scores.max()), abs=1e-5)
     assert list_spaces(store)[0] | {"updated": 0} == {
         "space": "s", "factory": "Flat", "dim": DIM, "identity": IDENT, "n": 50, "updated": 0
     }
@@ -79,14 +79,14 @@ def test_append_does_not_rebuild_and_remove(store: FeatureStore) -> None:
     rows = _rows(store)
     assert {k: v for k, v in rows.items() if k in first} == first  # first ids untouched
     assert sorted(set(rows) - set(first)) == list(range(20, 25))  # ids continue from max
-    assert idx.search(v_c[3], 1)[0][0] == "c"
+    assert idx.search(v_c[3], 1)[0].video == "c"
 
     idx.remove_video("a")
     assert "a" not in idx.video_ids()
     idx.commit()
     idx = SpaceIndex(store, "s", DIM, IDENT)
     assert idx.ntotal == 15 and idx.video_ids() == {"b", "c"}
-    assert all(h[0] != "a" for h in idx.search(_video(10, 0)[1][0], 15))
+    assert all(h.video != "a" for h in idx.search(_video(10, 0)[1][0], 15))
     assert idx.window_scores(v_c[0], "a")[1].shape == (0,)
 
 
@@ -116,11 +116,11 @@ def test_flat_grows_to_hnsw_keeps_every_row(store: FeatureStore) -> None:
     for vid, (t, v) in videos.items():
         for r in range(len(t)):
             hit = idx.search(v[r], 1)[0]
-            assert hit[:3] == (vid, t[r, 0], t[r, 1]) and hit[4] == r
+            assert _span(hit) == (vid, t[r, 0], t[r, 1]) and hit.row == r
     idx.remove_video("v0")  # HNSW: tombstoned, gone from results
     idx.commit()
     idx = SpaceIndex(store, "s", DIM, IDENT, flat_max=40)
-    assert idx.ntotal == 45 and all(h[0] != "v0" for h in idx.search(videos["v0"][1][0], 45))
+    assert idx.ntotal == 45 and all(h.video != "v0" for h in idx.search(videos["v0"][1][0], 45))
 
 
 def test_crash_between_index_and_rows_is_repaired(store: FeatureStore, monkeypatch) -> None:
@@ -144,7 +144,7 @@ def test_crash_between_index_and_rows_is_repaired(store: FeatureStore, monkeypat
     assert again.ntotal == len(rows) == 10
     assert again.video_ids() == {"b"}  # a lost rows in the index, c never got rows: both dropped
     assert set(again.index.ids().tolist()) == set(rows)
-    assert again.search(_video(10, 1)[1][4], 1)[0][:3] == ("b", 6.0, 8.0)
+    assert _span(again.search(_video(10, 1)[1][4], 1)[0]) == ("b", 6.0, 8.0)
     again.add_video("c", t_c, v_c)  # the next run re-adds what was lost
     again.commit()
     assert SpaceIndex(store, "s", DIM, IDENT).video_ids() == {"b", "c"}

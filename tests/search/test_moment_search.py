@@ -30,9 +30,9 @@ from vidseek.pipelines.search import load_reranker
 from vidseek.search.conse import conse_builder
 from vidseek.search.engine import SearchOptions, open_searcher
 from vidseek.search.moments import Moment
-from vidseek.search.spaces import SPACES, build_space, write_settings
+from vidseek.search.spaces import SPACES, build_space
 from vidseek.store import FeatureStore
-from vidseek.types import Features, VideoInfo
+from vidseek.types import Features, IndexSettings, VideoInfo
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -159,7 +159,7 @@ def test_fvmr_index_search_matches_exact_search(world: dict[str, Path], capsys: 
         hits = searcher.search(query, SearchOptions(top=10, explain=True))
         top = hits[0]
         assert (top.video, top.start, top.end) == pytest.approx((want[0][1], want[0][2], want[0][3]))
-        assert top.why["fvmr"]["cosine"] == pytest.approx(want[0][0], abs=1e-4)
+        assert top.why.space("fvmr").cosine == pytest.approx(want[0][0], abs=1e-4)
         spans = {(v, round(s, 6), round(e, 6)) for _, v, s, e in want}
         for h in hits:  # every hit is one of its video's candidate spans
             assert (h.video, round(h.start, 6), round(h.end, 6)) in spans
@@ -194,7 +194,7 @@ def test_fvmr_with_zero_shot_space(world: dict[str, Path], capsys: pytest.Captur
     assert set(searcher.spaces) == {"fvmr", "toy_cls"}
     hits = searcher.search("a dog on a skateboard", SearchOptions(top=3, weights={"fvmr": 0.0}))
     assert (hits[0].video, hits[0].start, hits[0].end) == ("v0", 4.0, 8.0)
-    assert "toy_cls" in hits[0].why["experts"]
+    assert hits[0].why.space("toy_cls").z is not None
     want = _brute_force(run, col, QUERIES[1])
     hits = open_searcher(col, spaces=["fvmr"]).search(QUERIES[1], SearchOptions(top=1))
     assert (hits[0].video, hits[0].start, hits[0].end) == pytest.approx(want[0][1:])
@@ -294,7 +294,8 @@ def test_cli_index_model_then_search(world: dict[str, Path], capsys: pytest.Capt
     _collection(col)
     # the query encoder a collection uses is a setting (index keeps it); the test oracle encoder
     # avoids loading MiniLM, and FVMR embeds queries with its own text side anyway
-    write_settings(col, {"encoder": "bow-test", "spaces": [], "model": None, "params": {}})
+    with FeatureStore(col, create=False) as store:
+        store.catalog.put_index_settings(IndexSettings("bow-test"))
     assert main(["index", "--collection", str(col), "--model", str(world["fvmr"])]) == 0
     capsys.readouterr()
     assert main(["search", QUERIES[3], "--collection", str(col), "--json", "--top", "5"]) == 0

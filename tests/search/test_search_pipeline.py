@@ -21,7 +21,7 @@ from vidseek.pipelines.search import SearchConfig, search
 from vidseek.search.conse import conse_builder
 from vidseek.search.spaces import SPACES
 from vidseek.store import FeatureStore
-from vidseek.types import Features, VideoInfo
+from vidseek.types import Features, IndexSettings, VideoInfo
 
 if "toy_cls" not in SPACES:
     SPACES.add("toy_cls", conse_builder("toy_cls", labels=TOY_LABELS, topk=2))
@@ -71,6 +71,9 @@ def run_json(capsys: pytest.CaptureFixture[str], cfg: SearchConfig) -> list[dict
 
 def test_planted_moment_first(planted: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert build_index(IndexConfig(str(planted), encoder="bow-test", progress=False)) == 0
+    assert not (planted / "retrieval" / "retrieval.json").exists()  # settings: the catalog only
+    with FeatureStore(planted, create=False) as store:
+        assert store.catalog.index_settings() == IndexSettings("bow-test")
     capsys.readouterr()
     hits = run_json(capsys, SearchConfig("a dog on a skateboard", str(planted), json=True))
     assert hits[0]["video"] == "dog"
@@ -78,12 +81,15 @@ def test_planted_moment_first(planted: Path, capsys: pytest.CaptureFixture[str])
     assert set(hits[0]) >= {"video", "path", "start", "end", "score", "why"}
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     why = hits[0]["why"]
-    assert "toy_cls" in why["experts"] and "dog" in why["toy_cls"]["matched"]
+    assert "dog" in why["toy_cls"]["matched"] and why["toy_cls"]["z"] > 0
+    assert set(why["toy_cls"]) >= {"cosine", "z", "weight", "gate", "concepts", "matched"}
 
     speech = run_json(capsys, SearchConfig("download the dataset", str(planted), json=True, top=3))
     assert speech[0]["video"] == "talk"
     assert (speech[0]["start"], speech[0]["end"]) == (10.0, 14.0)
-    assert speech[0]["why"]["asr"]["text"] == "now we download the dataset"
+    asr = speech[0]["why"]["asr"]
+    assert asr["text"] == "now we download the dataset" and asr["at"] == [10.0, 14.0]
+    assert 0.0 < asr["cosine"] <= 1.0  # one key for the cosine in every space (was "cos" here)
 
     videos = run_json(capsys, SearchConfig("a dog on a skateboard", str(planted), json=True, videos=True))
     assert [h["video"] for h in videos][0] == "dog"

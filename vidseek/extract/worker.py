@@ -108,8 +108,8 @@ class Worker:
 def new_video_id(catalog: Catalog, path: str) -> str:
     """The file stem; a different file with the same stem gets the stem plus a path hash."""
     stem = Path(path).stem
-    other = catalog.execute("SELECT path FROM videos WHERE video_id=?", (stem,)).fetchone()
-    if other is None or other[0] == path:
+    other = catalog.path_of(stem)
+    if other is None or other == path:
         return stem
     return f"{stem}-{hashlib.sha256(path.encode()).hexdigest()[:8]}"
 

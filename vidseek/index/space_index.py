@@ -15,7 +15,6 @@ indexing run re-adds whatever was lost.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,36 +29,21 @@ from vidseek.index.vector_index import (
     normalize,
     size_class,
 )
+from vidseek.store.catalog import IndexRow
 from vidseek.store.features import FeatureStore
+from vidseek.types import SearchRow
 
 log = logging.getLogger(__name__)
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS index_rows (
-        space TEXT NOT NULL, id INTEGER NOT NULL, video_id TEXT NOT NULL,
-        start REAL NOT NULL, "end" REAL NOT NULL, row INTEGER NOT NULL,
-        PRIMARY KEY (space, id))""",
-    "CREATE INDEX IF NOT EXISTS index_rows_video ON index_rows (space, video_id)",
-    """CREATE TABLE IF NOT EXISTS index_spaces (
-        space TEXT PRIMARY KEY, factory TEXT, dim INT, identity TEXT, n INT, updated REAL)""",
-)
 EXACT_MAX = 50_000
 """A search restricted to videos with at most this many rows scores them exactly (reconstruct +
 dot product) instead of a filtered ANN search, which loses recall on small subsets."""
 TRAIN_MAX = 100_000
 TUNE_QUERIES = 256
-_CHUNK = 900  # SQLite host parameters per statement, well under every build's limit
-
-Row = tuple[str, float, float, int]  # video_id, start, end, row
 
 
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
-
-
-def _ensure_schema(store: FeatureStore) -> None:
-    for stmt in SCHEMA:
-        store.catalog.execute(stmt)
 
 
 def index_path(store: FeatureStore, space: str) -> Path:
@@ -68,23 +52,20 @@ def index_path(store: FeatureStore, space: str) -> Path:
 
 def list_spaces(store: FeatureStore) -> list[dict[str, Any]]:
     """Rows of index_spaces: space, factory, dim, identity, n, updated."""
-    _ensure_schema(store)
-    return [dict(r) for r in store.catalog.execute("SELECT * FROM index_spaces ORDER BY space")]
+    return store.catalog.index_spaces()
 
 
 def drop_space(store: FeatureStore, space: str) -> None:
     """Forget a space (rows, metadata, .faiss): what `--rebuild` does before indexing again."""
-    _ensure_schema(store)
-    with store.catalog.transaction() as c:
-        c.execute("DELETE FROM index_rows WHERE space=?", (space,))
-        c.execute("DELETE FROM index_spaces WHERE space=?", (space,))
+    store.catalog.drop_index_space(space)
     index_path(store, space).unlink(missing_ok=True)
 
 
 class SpaceIndex:
     """COLLECTION/index/<space>.faiss + rows in the collection's catalog.sqlite.
 
-    Tables: index_rows(space, id, video_id, start, "end", row, PRIMARY KEY(space, id)) and
+    Tables (store.catalog owns them and their SQL; this class is the one writer of their rows):
+    index_rows(space, id, video_id, start, "end", row, PRIMARY KEY(space, id)) and
     index_spaces(space PRIMARY KEY, factory, dim, identity, n, updated). `identity` names what
     made the vectors (expert weights sha + text encoder sha); opening with another identity
     raises WeightsMismatchError. Changes are held in memory (and are searchable) until `commit`.
@@ -105,10 +86,7 @@ class SpaceIndex:
         self.store, self.space, self.dim, self.identity = store, space, int(dim), identity
         self.flat_max, self.mem_budget_bytes = flat_max, mem_budget_bytes
         self.path = index_path(store, space)
-        _ensure_schema(store)
-        meta = store.catalog.execute(
-            "SELECT * FROM index_spaces WHERE space=?", (space,)
-        ).fetchone()
+        meta = store.catalog.index_space(space)
         if meta is not None and (meta["identity"] != identity or int(meta["dim"]) != self.dim):
             raise WeightsMismatchError(
                 f"index space {space!r} in {store.root} was built by {meta['identity']!r} "
@@ -116,16 +94,12 @@ class SpaceIndex:
                 "rebuild it with `vidseek index --rebuild`"
             )
         self.index = self._open_index(mmap)
-        self._pending: dict[int, Row] = {}  # id -> row, added since the last commit
+        self._pending: dict[int, IndexRow] = {}  # id -> row, added since the last commit
         self._removed: set[str] = set()  # videos whose committed rows go at the next commit
         self._repair(meta)
-        row = store.catalog.execute(
-            "SELECT max(id) FROM index_rows WHERE space=?", (space,)
-        ).fetchone()
+        _, top = store.catalog.index_row_stats(space)
         ids = self.index.ids()
-        self._next_id = 1 + max(
-            -1, row[0] if row[0] is not None else -1, int(ids.max()) if len(ids) else -1
-        )
+        self._next_id = 1 + max(-1, top if top is not None else -1, int(ids.max()) if len(ids) else -1)
 
     def _open_index(self, mmap: bool) -> VectorIndex:
         if self.path.exists():
@@ -136,21 +110,14 @@ class SpaceIndex:
         return VectorIndex.create(self.dim, "Flat")
 
     # ---- consistency ----------------------------------------------------------------------
-    def _repair(self, meta: Any) -> None:
+    def _repair(self, meta: dict[str, Any] | None) -> None:
         """Make the index and the committed rows name the same ids (see module docstring)."""
-        n_rows, max_row = self.store.catalog.execute(
-            "SELECT count(*), max(id) FROM index_rows WHERE space=?", (self.space,)
-        ).fetchone()
+        n_rows, max_row = self.store.catalog.index_row_stats(self.space)
         ids = self.index.ids()
         max_idx = int(ids.max()) if len(ids) else None
         if n_rows == len(ids) and max_row == max_idx:
             return
-        row_ids = {
-            int(r[0]): str(r[1])
-            for r in self.store.catalog.execute(
-                "SELECT id, video_id FROM index_rows WHERE space=?", (self.space,)
-            )
-        }
+        row_ids = self.store.catalog.index_row_videos(self.space)
         in_index = set(ids.tolist())
         orphans = in_index - row_ids.keys()
         broken = {v for i, v in row_ids.items() if i not in in_index}
@@ -162,22 +129,13 @@ class SpaceIndex:
         if drop:
             self.index.remove(np.fromiter(drop, np.int64, len(drop)))
         self.index.save(self.path)
-        with self.store.catalog.transaction() as c:
-            for vid in broken:
-                c.execute("DELETE FROM index_rows WHERE space=? AND video_id=?", (self.space, vid))
-            if meta is not None:
-                c.execute(
-                    "UPDATE index_spaces SET n=?, updated=? WHERE space=?",
-                    (self.index.ntotal, time.time(), self.space),
-                )
+        self.store.catalog.drop_index_videos(self.space, broken,
+                                             self.index.ntotal if meta is not None else None)
 
     # ---- mutation -------------------------------------------------------------------------
     def video_ids(self) -> set[str]:
         """Videos indexed in this space (pending additions included, pending removals not)."""
-        rows = self.store.catalog.execute(
-            "SELECT DISTINCT video_id FROM index_rows WHERE space=?", (self.space,)
-        )
-        done = {str(r[0]) for r in rows} - self._removed
+        done = self.store.catalog.index_video_ids(self.space) - self._removed
         return done | {r[0] for r in self._pending.values()}
 
     def add_video(self, video_id: str, times: np.ndarray, vectors: np.ndarray) -> None:
@@ -209,12 +167,7 @@ class SpaceIndex:
         for i in ids:
             del self._pending[i]
         if video_id not in self._removed:
-            ids += [
-                int(r[0])
-                for r in self.store.catalog.execute(
-                    "SELECT id FROM index_rows WHERE space=? AND video_id=?", (self.space, video_id)
-                )
-            ]
+            ids += list(self.store.catalog.index_rows_of_video(self.space, video_id))
             self._removed.add(video_id)
         if ids:
             self.index.remove(np.asarray(ids, np.int64))
@@ -226,21 +179,8 @@ class SpaceIndex:
             self._rebuild(target)
         self.index.save(self.path)
         self._after_index_saved()
-        rows = [(self.space, i, *r) for i, r in self._pending.items()]
-        with self.store.catalog.transaction() as c:
-            for vid in self._removed:
-                c.execute("DELETE FROM index_rows WHERE space=? AND video_id=?", (self.space, vid))
-            c.executemany(
-                'INSERT INTO index_rows (space, id, video_id, start, "end", row) VALUES (?,?,?,?,?,?)',
-                rows,
-            )
-            c.execute(
-                """INSERT INTO index_spaces (space, factory, dim, identity, n, updated)
-                   VALUES (?,?,?,?,?,?) ON CONFLICT(space) DO UPDATE SET factory=excluded.factory,
-                   dim=excluded.dim, identity=excluded.identity, n=excluded.n,
-                   updated=excluded.updated""",
-                (self.space, self.index.factory, self.dim, self.identity, self.index.ntotal, time.time()),
-            )
+        self.store.catalog.commit_index_rows(self.space, self._removed, self._pending, self.index.factory,
+                                             self.dim, self.identity, self.index.ntotal)
         self._pending.clear()
         self._removed.clear()
 
@@ -260,8 +200,8 @@ class SpaceIndex:
     # ---- query ----------------------------------------------------------------------------
     def search(
         self, query: np.ndarray, k: int, video_ids: set[str] | None = None
-    ) -> list[tuple[str, float, float, float, int]]:
-        """[(video_id, start, end, score, row)] best first, optionally only within video_ids."""
+    ) -> list[SearchRow]:
+        """Rows best first, optionally only within video_ids."""
         q = normalize(query).reshape(-1, self.dim)[:1]
         if video_ids is None:
             scores, ids = self.index.search(q, k)
@@ -281,7 +221,7 @@ class SpaceIndex:
                 scores, ids = scores[0], ids[0]
         rows = self._rows(ids[ids >= 0].tolist())
         return [
-            (rows[i][0], rows[i][1], rows[i][2], float(s), rows[i][3])
+            SearchRow(rows[i][0], rows[i][1], rows[i][2], float(s), rows[i][3], self.space)
             for s, i in zip(scores.tolist(), ids.tolist(), strict=True)
             if i >= 0 and i in rows
         ]
@@ -306,42 +246,22 @@ class SpaceIndex:
     def factory(self) -> str:
         return self.index.factory
 
-    # ---- rows -----------------------------------------------------------------------------
-    def _video_rows(self, video_id: str) -> dict[int, Row]:
-        out: dict[int, Row] = {}
+    # ---- rows: committed (catalog) + pending, less pending removals ------------------------
+    def _video_rows(self, video_id: str) -> dict[int, IndexRow]:
+        out: dict[int, IndexRow] = {}
         if video_id not in self._removed:
-            for r in self.store.catalog.execute(
-                'SELECT id, video_id, start, "end", row FROM index_rows WHERE space=? AND video_id=?',
-                (self.space, video_id),
-            ):
-                out[int(r[0])] = (str(r[1]), float(r[2]), float(r[3]), int(r[4]))
+            out.update(self.store.catalog.index_rows_of_video(self.space, video_id))
         out.update({i: r for i, r in self._pending.items() if r[0] == video_id})
         return out
 
     def _ids_of(self, video_ids: Iterable[str]) -> np.ndarray:
-        vids = sorted(set(video_ids))
-        ids: list[int] = [i for i, r in self._pending.items() if r[0] in video_ids]
-        for start in range(0, len(vids), _CHUNK):
-            chunk = [v for v in vids[start : start + _CHUNK] if v not in self._removed]
-            if chunk:
-                ids += [
-                    int(r[0])
-                    for r in self.store.catalog.execute(
-                        f"SELECT id FROM index_rows WHERE space=? AND video_id IN ({','.join('?' * len(chunk))})",
-                        (self.space, *chunk),
-                    )
-                ]
+        wanted = set(video_ids)
+        ids = [i for i, r in self._pending.items() if r[0] in wanted]
+        ids += self.store.catalog.index_ids_of(self.space, wanted - self._removed)
         return np.asarray(sorted(ids), np.int64)
 
-    def _rows(self, ids: list[int]) -> dict[int, Row]:
-        out: dict[int, Row] = {i: self._pending[i] for i in ids if i in self._pending}
-        rest = [i for i in ids if i not in out]
-        for start in range(0, len(rest), _CHUNK):
-            chunk = rest[start : start + _CHUNK]
-            for r in self.store.catalog.execute(
-                f'SELECT id, video_id, start, "end", row FROM index_rows WHERE space=? AND id IN ({",".join("?" * len(chunk))})',
-                (self.space, *chunk),
-            ):
-                if str(r[1]) not in self._removed:
-                    out[int(r[0])] = (str(r[1]), float(r[2]), float(r[3]), int(r[4]))
+    def _rows(self, ids: list[int]) -> dict[int, IndexRow]:
+        out: dict[int, IndexRow] = {i: self._pending[i] for i in ids if i in self._pending}
+        rest = self.store.catalog.index_rows_by_id(self.space, (i for i in ids if i not in out))
+        out.update({i: r for i, r in rest.items() if r[0] not in self._removed})
         return out

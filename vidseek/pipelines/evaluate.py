@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -23,6 +22,7 @@ from vidseek.metrics.moments import moment_recall, temporal_iou
 from vidseek.metrics.retrieval import retrieval_metrics
 from vidseek.models.datasets.queries import EvalQuery, read_queries, restrict
 from vidseek.search.engine import Searcher, SearchOptions, SearchResult, open_searcher
+from vidseek.types import EvalReport, QueryReport
 
 
 @dataclass
@@ -72,10 +72,11 @@ def _span_z(res: SearchResult, q: EvalQuery) -> dict[str, float]:
 
 
 def evaluate_queries(searcher: Searcher, queries: list[EvalQuery],
-                     opts: SearchOptions | None = None) -> dict[str, Any]:
-    """Metrics and per-query details (what `vidseek eval --json` prints)."""
+                     opts: SearchOptions | None = None) -> EvalReport:
+    """Metrics and per-query details (`as_json()` is what `vidseek eval --json` prints)."""
     opts = opts or SearchOptions(moments_per_video=5)
-    ranks, preds, gts, rows, corpus = [], [], [], [], 0
+    ranks, preds, gts, corpus = [], [], [], 0
+    rows: list[QueryReport] = []
     for q in queries:
         res = searcher.rank(q.query, opts, include=[q.video])
         rank = res.video_rank(q.video)
@@ -91,34 +92,36 @@ def evaluate_queries(searcher: Searcher, queries: list[EvalQuery],
         preds.append(pred)
         gts.append(q.windows)
         iou1 = float(temporal_iou(pred[:1], q.windows).max()) if len(pred) else 0.0
-        rows.append({
-            "qid": q.qid, "query": q.query, "video": q.video, "windows": q.windows.round(2).tolist(),
-            "video_rank": rank if np.isfinite(rank) else None,
-            "top_videos": [r.video_id for r in res.videos[:3]],
-            "moments": [[round(m.start, 2), round(m.end, 2), round(m.score, 3)] for m in (v.moments if v else [])[:5]],
-            "iou_top1": round(iou1, 3),
-            "expert_video_rank": _expert_ranks(res, q.video),
-            "expert_span_z": _span_z(res, q),
-            **({"source": q.meta["source"]} if "source" in q.meta else {}),
-        })
+        rows.append(QueryReport(
+            qid=q.qid, query=q.query, video=q.video,
+            windows=tuple((float(s), float(e)) for s, e in q.windows.round(2).tolist()),
+            video_rank=rank if np.isfinite(rank) else None,
+            top_videos=tuple(r.video_id for r in res.videos[:3]),
+            moments=tuple((round(m.start, 2), round(m.end, 2), round(m.score, 3))
+                          for m in (v.moments if v else [])[:5]),
+            iou_top1=round(iou1, 3),
+            expert_video_rank=_expert_ranks(res, q.video),
+            expert_span_z=_span_z(res, q),
+            source=q.meta["source"] if "source" in q.meta else None,
+        ))
     metrics: dict[str, float] = {}
     if queries:
         metrics.update({f"video {k}": v for k, v in retrieval_metrics(np.array(ranks)).items()})
         metrics.update({f"moment {k}": v for k, v in moment_recall(preds, gts).items()})
         metrics["corpus R@1,IoU=0.5"] = 100.0 * corpus / len(queries)
-    return {"n_queries": len(queries), "metrics": metrics, "queries": rows}
+    return EvalReport(len(queries), metrics, tuple(rows))
 
 
-def format_report(out: dict[str, Any]) -> str:
-    lines = [f"{out['n_queries']} queries"]
-    for k, v in out["metrics"].items():
+def format_report(report: EvalReport) -> str:
+    lines = [f"{report.n_queries} queries"]
+    for k, v in report.metrics.items():
         lines.append(f"  {k:<24}{v:8.2f}")
     lines.append("")
     lines.append(f"{'rank':>5} {'IoU':>5}  {'video':<22} query  [experts' own video rank]")
-    for r in out["queries"]:
-        rank = "-" if r["video_rank"] is None else f"{r['video_rank']:.0f}"
-        er = " ".join(f"{k}:{v:.0f}" for k, v in r["expert_video_rank"].items())
-        lines.append(f"{rank:>5} {r['iou_top1']:5.2f}  {r['video']:<22} {r['query'][:60]}  [{er}]")
+    for r in report.queries:
+        rank = "-" if r.video_rank is None else f"{r.video_rank:.0f}"
+        er = " ".join(f"{k}:{v:.0f}" for k, v in r.expert_video_rank.items())
+        lines.append(f"{rank:>5} {r.iou_top1:5.2f}  {r.video:<22} {r.query[:60]}  [{er}]")
     return "\n".join(lines)
 
 
@@ -134,18 +137,18 @@ def evaluate(cfg: EvalConfig) -> int:
         print(f"vidseek eval: none of the {len(queries)} queries in {cfg.queries} is about a video "
               f"of {cfg.collection}", file=sys.stderr)
         return 1
-    out = evaluate_queries(searcher, kept, SearchOptions(weights=cfg.weights))
-    out["skipped_queries"] = len(queries) - len(kept)
+    report = replace(evaluate_queries(searcher, kept, SearchOptions(weights=cfg.weights)),
+                     skipped_queries=len(queries) - len(kept))
     if cfg.json:
-        print(json.dumps(out))
+        print(json.dumps(report.as_json()))
     else:
-        print(format_report(out))
-        if out["skipped_queries"]:
-            print(f"({out['skipped_queries']} queries about videos not in the collection skipped)")
+        print(format_report(report))
+        if report.skipped_queries:
+            print(f"({report.skipped_queries} queries about videos not in the collection skipped)")
     if cfg.html:
         from vidseek.report.html import eval_page
 
-        Path(cfg.html).write_text(eval_page(out, searcher), encoding="utf-8")
+        Path(cfg.html).write_text(eval_page(report, searcher), encoding="utf-8")
         if not cfg.json:
             print(f"wrote {cfg.html}")
     return 0

@@ -21,10 +21,9 @@ from vidseek.search.spaces import (
     Space,
     build_space,
     default_space_names,
-    read_settings,
-    write_settings,
 )
 from vidseek.store import FeatureStore
+from vidseek.types import IndexSettings
 
 
 @dataclass
@@ -78,22 +77,17 @@ def index_space(store: FeatureStore, space: Space, progress: bool = True) -> tup
 
 
 def build_index(cfg: IndexConfig) -> int:
-    from vidseek.index import drop_space, list_spaces
+    from vidseek.index import drop_space, list_spaces, read_settings, write_settings
     from vidseek.search.engine import load_encoder, space_context
 
     store = open_store(cfg.collection)
     experts = store.experts()
     if not experts:
         raise CollectionError(f"collection {cfg.collection} has no extracted features; run `vidseek extract` first")
-    try:
-        old = read_settings(store.root)
-    except CollectionError:
-        old = {}
-    encoder_name = cfg.encoder if cfg.encoder != DEFAULT_ENCODER else old.get("encoder", cfg.encoder)
-    if cfg.rebuild:
-        encoder_name = cfg.encoder
+    old = read_settings(store) or IndexSettings(cfg.encoder)
+    encoder_name = cfg.encoder if cfg.encoder != DEFAULT_ENCODER or cfg.rebuild else old.encoder
     names = list(cfg.spaces or default_space_names(experts))
-    models = {} if cfg.rebuild else dict(old.get("models") or {})  # trained space -> run dir
+    models = {} if cfg.rebuild else dict(old.models)  # trained space -> run dir
     if cfg.model:
         model_space = _model_space(cfg.model)
         names.append(model_space)
@@ -130,9 +124,7 @@ def build_index(cfg: IndexConfig) -> int:
             raise CollectionError(f"space {name} needs {', '.join(missing)} features, not in {cfg.collection}")
         added, skipped, rows = index_space(store, space, cfg.progress)
         summary.append((name, added, skipped, rows))
-    spaces = sorted(set(old.get("spaces", [])) | set(names)) if not cfg.rebuild else names
-    write_settings(store.root, {"encoder": encoder_name, "spaces": spaces, "model": cfg.model,
-                                "models": models, "params": old.get("params", {})})
+    write_settings(store, IndexSettings(encoder_name, models, old.params))
     total = {r["space"]: r for r in list_spaces(store)}
     print(f"{'space':<16}{'added':>8}{'skipped':>9}{'rows added':>12}{'rows total':>12}  index")
     for name, added, skipped, rows in summary:

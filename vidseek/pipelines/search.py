@@ -15,6 +15,7 @@ from vidseek.search.engine import (
     SearchOptions,
     open_searcher,
 )
+from vidseek.search.explain import why_line
 from vidseek.store import FeatureStore
 from vidseek.types import Hit
 
@@ -51,26 +52,6 @@ def format_table(hits: list[Hit]) -> str:
         lines.append(f"{i:>3}  {h.score:7.3f}  {h.start:7.2f}  {h.end:7.2f}  {h.video}")
         lines.append(f"{'':>30}{why_line(h.why)}")
     return "\n".join(lines)
-
-
-def why_line(why: dict) -> str:
-    parts = []
-    experts = why.get("experts", {})
-    if experts:
-        parts.append(" ".join(f"{k}={v:+.2f}" for k, v in sorted(experts.items(), key=lambda kv: -kv[1])))
-    for name, info in why.items():
-        if name == "experts" or not isinstance(info, dict):
-            continue
-        if info.get("matched") or info.get("concepts"):
-            parts.append(f"{name}: " + ", ".join(info.get("matched") or [c[0] for c in info["concepts"]]))
-        if info.get("text"):
-            parts.append(f"{name}: \"{info['text'][:80]}\"")
-        if "cosine" in info:  # a moment space's row (fvmr)
-            parts.append(f"{name}: cos {info['cosine']:+.3f}")
-        if name == "rerank":
-            parts.append(f"rerank {info.get('model')}: " + ("own moment" if info.get("own") else
-                                                           f"was {info.get('before', 0.0):+.3f}"))
-    return " | ".join(parts)
 
 
 def search(cfg: SearchConfig) -> int:

@@ -2,7 +2,8 @@
 
 Per hit: a strip of thumbnails across the moment (decoded with vidseek's decoder, PyAV directly
 as a fallback, downscaled, inline base64 JPEG), the moment on the video's timeline (inline SVG),
-each expert's score, and the matched concepts / transcript / OCR line. A video that cannot be
+and the hit's typed Why (per space: z, cosine, weight x gate, matched concepts / transcript / OCR
+line), the same object the terminal table and `search --json` render. A video that cannot be
 decoded gets an empty strip and a note, never a failed page.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from vidseek.store import FeatureStore
-from vidseek.types import Hit
+from vidseek.types import EvalReport, Explanation, Hit, Why
 
 THUMBS = 5
 THUMB_SIDE = 160
@@ -102,28 +103,41 @@ def timeline_svg(duration: float, spans: Sequence[tuple[float, float]],
     return f'<svg width="{width}" height="40" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
 
 
-def _why_html(why: dict[str, Any]) -> str:
+def _num(x: float | None, fmt: str) -> str:
+    return "" if x is None else format(x, fmt)
+
+
+def _evidence_html(e: Explanation) -> str:
+    out = []
+    if e.concepts:
+        out.append(", ".join(f"{html.escape(c)} ({p:.2f})" for c, p in e.concepts))
+    if e.matched:
+        out.append(f"matched: <i>{', '.join(html.escape(m) for m in e.matched)}</i>")
+    if e.text:
+        at = f" [{e.at[0]:.1f}&ndash;{e.at[1]:.1f} s]" if e.at else ""
+        out.append(f"&ldquo;{html.escape(e.text)}&rdquo;{at}")
+    return " &mdash; ".join(out)
+
+
+def why_html(why: Why) -> str:
+    """One table row per space (z as a bar, cosine, weight x gate, its evidence), then the
+    rerank note: the same fields as the terminal line and the JSON."""
     rows = []
-    for name, z in sorted(why.get("experts", {}).items(), key=lambda kv: -kv[1]):
-        w = min(120, abs(z) * 30)
-        cls = "bar neg" if z < 0 else "bar"
-        rows.append(f"<tr><td>{html.escape(name)}</td><td>{z:+.2f}</td>"
-                    f'<td><span class="{cls}" style="width:{w:.0f}px"></span></td></tr>')
-    table = f"<table><tr><th>expert</th><th>z</th><th></th></tr>{''.join(rows)}</table>" if rows else ""
-    notes = []
-    for name, info in why.items():
-        if name == "experts" or not isinstance(info, dict):
-            continue
-        if info.get("concepts"):
-            cs = ", ".join(f"{html.escape(c)} ({p:.2f})" for c, p in info["concepts"])
-            matched = ", ".join(html.escape(m) for m in info.get("matched", []))
-            notes.append(f"<div><b>{html.escape(name)}</b>: {cs}"
-                         + (f" &mdash; matched: <i>{matched}</i>" if matched else "") + "</div>")
-        if info.get("text"):
-            at = info.get("at", ["", ""])
-            notes.append(f"<div><b>{html.escape(name)}</b> [{at[0]}&ndash;{at[1]} s]: "
-                         f"&ldquo;{html.escape(info['text'])}&rdquo;</div>")
-    return f'<div class="why">{table}{"".join(notes)}</div>'
+    for e in sorted(why.spaces, key=lambda e: -(e.z if e.z is not None else -np.inf)):
+        z = e.z or 0.0
+        bar = (f'<span class="{"bar neg" if z < 0 else "bar"}" style="width:{min(120, abs(z) * 30):.0f}px">'
+               "</span>") if e.z is not None else ""
+        weight = _num(e.weight, ".2f") + ("" if e.gate is None else f" &times; {e.gate:.2f}")
+        rows.append(f"<tr><td>{html.escape(e.space)}</td><td>{_num(e.z, '+.2f')}</td><td>{bar}</td>"
+                    f"<td>{_num(e.cosine, '.3f')}</td><td>{weight}</td><td>{_evidence_html(e)}</td></tr>")
+    table = ("<table><tr><th>space</th><th>z</th><th></th><th>cosine</th><th>weight &times; gate</th>"
+             f"<th>evidence</th></tr>{''.join(rows)}</table>") if rows else ""
+    note = ""
+    if why.rerank is not None:
+        r = why.rerank
+        was = "its own moment" if r.own else f"score before {r.before:+.3f}"
+        note = f"<div>re-ranked by <b>{html.escape(r.model)}</b> ({was})</div>"
+    return f'<div class="why">{table}{note}</div>'
 
 
 def hit_html(i: int, hit: Hit, duration: float, truth: Sequence[tuple[float, float]] = (),
@@ -132,7 +146,7 @@ def hit_html(i: int, hit: Hit, duration: float, truth: Sequence[tuple[float, flo
     return (f'<div class="hit"><div><b>{i}. {html.escape(hit.video)}</b> '
             f'<span class="meta">{hit.start:.2f}&ndash;{hit.end:.2f} s, score {hit.score:.3f}, '
             f'{html.escape(hit.path)}</span></div>{strip}'
-            f"{timeline_svg(duration, [(hit.start, hit.end)], truth)}{_why_html(hit.why)}</div>")
+            f"{timeline_svg(duration, [(hit.start, hit.end)], truth)}{why_html(hit.why)}</div>")
 
 
 def _page(title: str, body: str) -> str:
@@ -152,23 +166,22 @@ def search_page(query: str, hits: Sequence[Hit], store: FeatureStore | None = No
     return _page(f"vidseek: {query}", "".join(body))
 
 
-def eval_page(out: dict[str, Any], searcher: Any = None, thumbs: bool = True) -> str:
+def eval_page(report: EvalReport, searcher: Any = None, thumbs: bool = True) -> str:
     """Metrics, then per query its annotated video's top moment against the ground truth."""
     store = getattr(searcher, "store", None)
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.2f}</td></tr>" for k, v in out["metrics"].items())
-    body = [f"<h1>vidseek eval: {out['n_queries']} queries</h1><table>{rows}</table>"]
-    for i, q in enumerate(out["queries"], 1):
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.2f}</td></tr>" for k, v in report.metrics.items())
+    body = [f"<h1>vidseek eval: {report.n_queries} queries</h1><table>{rows}</table>"]
+    for i, q in enumerate(report.queries, 1):
         path = ""
         if store is not None:
-            info = store.catalog.video(q["video"])
+            info = store.catalog.video(q.video)
             path = info.path if info else ""
-        m = q["moments"][0] if q["moments"] else [0.0, 0.0, 0.0]
-        hit = Hit(q["video"], path, m[0], m[1], m[2], {"experts": q.get("expert_span_z", {})})
-        head = (f"<h3>{i}. &ldquo;{html.escape(q['query'])}&rdquo;</h3><p class=\"meta\">video rank "
-                f"{q['video_rank']}, top-1 IoU {q['iou_top1']:.2f}; experts' own video rank: "
-                f"{html.escape(json.dumps(q['expert_video_rank']))}</p>")
-        truth = [tuple(w) for w in q["windows"]]
-        body.append(head + hit_html(i, hit, _duration(store, q["video"], max(w[1] for w in q["windows"])),
-                                    truth, thumbs))
+        m = q.moments[0] if q.moments else (0.0, 0.0, 0.0)
+        hit = Hit(q.video, path, m[0], m[1], m[2], q.why())
+        rank = "-" if q.video_rank is None else f"{q.video_rank:.0f}"
+        head = (f"<h3>{i}. &ldquo;{html.escape(q.query)}&rdquo;</h3><p class=\"meta\">video rank "
+                f"{rank}, top-1 IoU {q.iou_top1:.2f}; experts' own video rank: "
+                f"{html.escape(json.dumps(dict(q.expert_video_rank)))}</p>")
+        body.append(head + hit_html(i, hit, _duration(store, q.video, max(w[1] for w in q.windows)),
+                                    q.windows, thumbs))
     return _page("vidseek eval", "".join(body))
-

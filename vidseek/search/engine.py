@@ -25,6 +25,7 @@ import numpy as np
 from vidseek.errors import CollectionError
 from vidseek.extract.experts.base import TextEncoder
 from vidseek.registry import Registry
+from vidseek.search.explain import explain_moment
 from vidseek.search.fusion import (
     BIN_SECONDS,
     PRIOR,
@@ -35,9 +36,9 @@ from vidseek.search.fusion import (
 )
 from vidseek.search.moment_space import moments_from_rows
 from vidseek.search.moments import Moment, find_moments
-from vidseek.search.spaces import Space, SpaceContext, build_space, read_settings
+from vidseek.search.spaces import Space, SpaceContext, build_space
 from vidseek.store import FeatureStore
-from vidseek.types import Features, Hit
+from vidseek.types import Features, Hit, Why
 
 Reranker = Callable[[str, str, list[Moment]], list[Moment]]
 """(query, video_id, candidate moments) -> re-scored moments (any order)."""
@@ -89,6 +90,7 @@ class SearchResult:
     videos: list[VideoResult]  # best first
     normalisers: dict[str, Normaliser]
     gates: dict[str, float] = field(default_factory=dict)
+    qvecs: dict[str, np.ndarray] = field(default_factory=dict)  # the query in each space
 
     def video_rank(self, video_id: str) -> float:
         for i, v in enumerate(self.videos):
@@ -105,18 +107,18 @@ class Searcher:
 
     def __init__(self, store: FeatureStore, spaces: Iterable[str] | None = None,
                  encoder: TextEncoder | None = None) -> None:
-        from vidseek.index import SpaceIndex, list_spaces
+        from vidseek.index import SpaceIndex, list_spaces, require_settings
 
         self.store = store
-        settings = read_settings(store.root)
-        self.encoder = encoder or load_encoder(str(settings["encoder"]))
+        settings = require_settings(store)
+        self.encoder = encoder or load_encoder(settings.encoder)
         indexed = {row["space"]: row for row in list_spaces(store)}
-        names = [s for s in (spaces or settings.get("spaces", [])) if s in indexed]
+        names = [s for s in (spaces or indexed) if s in indexed]
         if not names:
             raise CollectionError(f"collection {store.root} has no search index; "
                                   f"run `vidseek index --collection {store.root}`")
-        ctx = space_context(store, self.encoder, settings.get("model"), settings.get("params"))
-        models = dict(settings.get("models") or {})  # trained space -> its run dir
+        ctx = space_context(store, self.encoder, None, settings.params)
+        models = settings.models  # trained space -> its run dir
         self.spaces: dict[str, Space] = {}
         self.indexes: dict[str, Any] = {}
         for name in names:
@@ -151,8 +153,8 @@ class Searcher:
         best: dict[str, int] = {}
         for name, idx in self.indexes.items():
             seen: dict[str, int] = {}
-            for vid, *_ in idx.search(qvecs[name], opts.candidates):
-                seen.setdefault(vid, len(seen))
+            for row in idx.search(qvecs[name], opts.candidates):
+                seen.setdefault(row.video, len(seen))
             for vid, r in seen.items():
                 best[vid] = min(best.get(vid, r), r)
         return sorted(best, key=lambda v: (best[v], v))[: opts.max_videos]
@@ -201,7 +203,7 @@ class Searcher:
                 r.reranked = True
             head.sort(key=lambda r: (-r.score, r.video_id))
             results = head + results[opts.rerank_videos:]
-        return SearchResult(query, results, norms, gates)
+        return SearchResult(query, results, norms, gates, qvecs)
 
     def calibrate(self, qvecs: Mapping[str, np.ndarray], scores: Mapping[str, list[np.ndarray]]
                   ) -> tuple[dict[str, Normaliser], dict[str, float]]:
@@ -224,19 +226,10 @@ class Searcher:
                 gates[name] = float(np.clip(best, 0.0, 1.0))
         return norms, gates
 
-    def explain(self, result: VideoResult, m: Moment, query: str) -> dict[str, Any]:
-        why: dict[str, Any] = {"experts": result.curve.expert_scores(m.start, m.end)}
-        for name, sp in self.spaces.items():
-            if name not in result.raw:
-                continue
-            try:
-                info = sp.explain(self.features(result.video_id, sp), m.start, m.end,
-                                  result.raw[name], sp.embed_query(query))
-            except CollectionError:
-                continue
-            if info:
-                why[name] = info
-        return why
+    def explain(self, res: SearchResult, result: VideoResult, m: Moment, opts: SearchOptions) -> Why:
+        return explain_moment(m, result.raw, result.curve, self.spaces,
+                              lambda sp: self.features(result.video_id, sp), res.qvecs, opts.weights,
+                              res.gates)
 
     def search(self, query: str, opts: SearchOptions | None = None) -> list[Hit]:
         """Hits best first: moments of all candidate videos, or one per video with opts.videos."""
@@ -249,7 +242,7 @@ class Searcher:
         hits = []
         for r, m in pairs[: opts.top]:
             _, path = self.video_info(r.video_id, r.raw)
-            why = {**m.why, **self.explain(r, m, query)} if opts.explain else {}
+            why = self.explain(res, r, m, opts) if opts.explain else Why()
             hits.append(Hit(r.video_id, path, m.start, m.end, float(m.score), why))
         return hits
 
@@ -273,11 +266,3 @@ def open_searcher(root: str | Path, spaces: Iterable[str] | None = None) -> Sear
         raise CollectionError(f"collection {root} does not exist or has no catalog; run `vidseek extract` first")
     return Searcher(FeatureStore(root, create=False), spaces)
 
-
-def search_moments(store: FeatureStore | str | Path, query: str, top: int = 10, videos: bool = False,
-                   weights: dict[str, float] | None = None, searcher: Searcher | None = None,
-                   **kw: Any) -> list[Hit]:
-    """End-to-end search (what bench/search.py times): open (or reuse) a Searcher, return hits."""
-    if searcher is None:
-        searcher = Searcher(store) if isinstance(store, FeatureStore) else open_searcher(store)
-    return searcher.search(query, SearchOptions(top=top, videos=videos, weights=weights, **kw))

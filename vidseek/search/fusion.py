@@ -1,6 +1,6 @@
 """Fusing experts per time: every expert's window scores on one time grid, normalised, gated.
 
-Rule (MoEE-style, zero-shot; documented in docs/parts/search.md):
+Rule (MoEE-style, zero-shot; documented in docs/search.md):
 1. Resample: each expert's window scores go onto a grid of `bin_s` second bins; a bin takes the
    overlap-weighted mean of the windows covering it and a coverage in [0, 1] (how much of the bin
    the expert's windows cover). Windows of 1 s, 2.56 s or a 4 s transcript line align by time.
@@ -32,9 +32,7 @@ BIN_SECONDS = 0.5
 STD_FLOOR = 0.05  # cosine units
 PRIOR_ROWS = 20.0  # pseudo-rows of the prior when a space's null comes from its windows
 PRIOR = (0.0, 0.1)  # (mean, std) of an unrelated cosine when no classifier space gives one
-DEFAULT_WEIGHT = 1.0
-# Per-expert default weights (the rule: equal weights; see docs/parts/search.md for why).
-DEFAULT_WEIGHTS: dict[str, float] = {}
+DEFAULT_WEIGHT = 1.0  # every expert's weight unless --weights says otherwise (equal weights)
 
 
 def n_bins(duration: float, bin_s: float = BIN_SECONDS) -> int:
@@ -86,7 +84,7 @@ class Normaliser:
 def expert_weight(name: str, weights: Mapping[str, float] | None) -> float:
     if weights and name in weights:
         return float(weights[name])
-    return DEFAULT_WEIGHTS.get(name, DEFAULT_WEIGHT)
+    return DEFAULT_WEIGHT
 
 
 @dataclass

@@ -33,6 +33,10 @@ NMS_IOU = 0.5
 
 @dataclass
 class Moment:
+    """A ranked span of one video. `why`: evidence the moment's producer already has, keyed by
+    space in types.Explanation's vocabulary ({"fvmr": {"cosine", "z"}}), plus "rerank" (a
+    types.RerankNote as JSON); the Searcher turns it into the hit's typed Why (search/explain.py)."""
+
     start: float
     end: float
     score: float

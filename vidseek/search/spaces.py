@@ -20,13 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from vidseek.errors import CollectionError
 from vidseek.extract.experts.base import TextEncoder
 from vidseek.registry import Registry
 from vidseek.types import Features
 
 DEFAULT_ENCODER = "minilm"
-SETTINGS_FILE = "retrieval.json"  # under COLLECTION/retrieval/: which encoder the index used
 
 
 @dataclass
@@ -119,22 +117,6 @@ def query_encoder(encoder: TextEncoder) -> CachedQueryEncoder:
     if key not in _QUERY_CACHES:
         _QUERY_CACHES[key] = CachedQueryEncoder(encoder)
     return _QUERY_CACHES[key]
-
-
-# ---- collection-level settings -----------------------------------------------------------
-def read_settings(root: Path) -> dict[str, Any]:
-    path = Path(root) / "retrieval" / SETTINGS_FILE
-    if not path.exists():
-        raise CollectionError(f"collection {root} has no search index; run `vidseek index --collection {root}`")
-    return dict(json.loads(path.read_text()))
-
-
-def write_settings(root: Path, settings: dict[str, Any]) -> None:
-    path = Path(root) / "retrieval" / SETTINGS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(settings, indent=1, sort_keys=True))
-    tmp.replace(path)
 
 
 def default_space_names(experts: list[str]) -> list[str]:

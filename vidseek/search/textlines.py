@@ -116,7 +116,7 @@ class TextLineSpace(Space):
         best = int(sel[np.argmax(scores[sel])])
         return {"text": texts[best], "at": [round(float(times[best, 0]), 2),
                                              round(float(times[best, 1]), 2)],
-                "cos": round(float(scores[best]), 4)}
+                "cosine": round(float(scores[best]), 4)}
 
 
 for _expert, _merge in TEXT_EXPERTS.items():

@@ -1,7 +1,9 @@
 """SQLite catalog: videos, per-(video, expert) status, and which rows each index holds.
 
 WAL mode and a busy timeout let several worker processes write; every write is one short
-transaction, so a killed process never leaves a half-updated record.
+transaction, so a killed process never leaves a half-updated record. All of vidseek's SQL lives
+in this file: the index code (index.SpaceIndex, index.settings) calls the named methods of the
+"index" section below, which own the tables index_rows, index_spaces and index_settings.
 """
 
 from __future__ import annotations
@@ -9,13 +11,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vidseek.types import VideoInfo
+from vidseek.types import IndexSettings, VideoInfo
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS videos (
@@ -37,7 +39,27 @@ CREATE TABLE IF NOT EXISTS features (
 );
 """
 
+INDEX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS index_rows (
+    space TEXT NOT NULL, id INTEGER NOT NULL, video_id TEXT NOT NULL,
+    start REAL NOT NULL, "end" REAL NOT NULL, row INTEGER NOT NULL,
+    PRIMARY KEY (space, id)
+);
+CREATE INDEX IF NOT EXISTS index_rows_video ON index_rows (space, video_id);
+CREATE TABLE IF NOT EXISTS index_spaces (
+    space TEXT PRIMARY KEY, factory TEXT, dim INT, identity TEXT, n INT, updated REAL
+);
+CREATE TABLE IF NOT EXISTS index_settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    encoder TEXT NOT NULL, models TEXT NOT NULL, params TEXT NOT NULL, updated REAL
+);
+"""
+
 STATUSES = ("pending", "done", "failed")
+_CHUNK = 900  # SQLite host parameters per statement, well under every build's limit
+
+IndexRow = tuple[str, float, float, int]
+"""(video_id, start, end, row) of one FAISS id in one space."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +85,7 @@ class Catalog:
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SCHEMA)
+        self._conn.executescript(SCHEMA + INDEX_SCHEMA)
 
     def close(self) -> None:
         self._conn.close()
@@ -171,6 +193,111 @@ class Catalog:
                 args.append(val)
         return [_record(r) for r in self.execute(sql + " ORDER BY video_id, expert", tuple(args))]
 
+
+    def path_of(self, video_id: str) -> str | None:
+        """The path recorded for a video id, probed or not (None: unknown id)."""
+        row = self.execute("SELECT path FROM videos WHERE video_id=?", (video_id,)).fetchone()
+        return None if row is None else str(row["path"])
+
+    # ---- index: spaces, rows, settings ----------------------------------------------------
+    def index_spaces(self) -> list[dict[str, Any]]:
+        """Rows of index_spaces: space, factory, dim, identity, n, updated."""
+        return [dict(r) for r in self.execute("SELECT * FROM index_spaces ORDER BY space")]
+
+    def index_space(self, space: str) -> dict[str, Any] | None:
+        row = self.execute("SELECT * FROM index_spaces WHERE space=?", (space,)).fetchone()
+        return None if row is None else dict(row)
+
+    def drop_index_space(self, space: str) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM index_rows WHERE space=?", (space,))
+            c.execute("DELETE FROM index_spaces WHERE space=?", (space,))
+
+    def index_row_stats(self, space: str) -> tuple[int, int | None]:
+        """(number of rows, max id) of a space."""
+        n, top = self.execute(
+            "SELECT count(*), max(id) FROM index_rows WHERE space=?", (space,)
+        ).fetchone()
+        return int(n), None if top is None else int(top)
+
+    def index_row_videos(self, space: str) -> dict[int, str]:
+        """id -> video_id of every row of a space."""
+        return {int(r[0]): str(r[1]) for r in
+                self.execute("SELECT id, video_id FROM index_rows WHERE space=?", (space,))}
+
+    def index_video_ids(self, space: str) -> set[str]:
+        return {str(r[0]) for r in
+                self.execute("SELECT DISTINCT video_id FROM index_rows WHERE space=?", (space,))}
+
+    def index_rows_of_video(self, space: str, video_id: str) -> dict[int, IndexRow]:
+        return {int(r[0]): (str(r[1]), float(r[2]), float(r[3]), int(r[4])) for r in self.execute(
+            'SELECT id, video_id, start, "end", row FROM index_rows WHERE space=? AND video_id=?',
+            (space, video_id))}
+
+    def index_ids_of(self, space: str, video_ids: Iterable[str]) -> list[int]:
+        """Ids of every row of the given videos in a space."""
+        vids = sorted(set(video_ids))
+        out: list[int] = []
+        for i in range(0, len(vids), _CHUNK):
+            chunk = vids[i:i + _CHUNK]
+            out += [int(r[0]) for r in self.execute(
+                f"SELECT id FROM index_rows WHERE space=? AND video_id IN ({','.join('?' * len(chunk))})",
+                (space, *chunk))]
+        return out
+
+    def index_rows_by_id(self, space: str, ids: Iterable[int]) -> dict[int, IndexRow]:
+        ids = list(ids)
+        out: dict[int, IndexRow] = {}
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i:i + _CHUNK]
+            for r in self.execute(
+                f'SELECT id, video_id, start, "end", row FROM index_rows WHERE space=? '
+                f'AND id IN ({",".join("?" * len(chunk))})', (space, *chunk)):
+                out[int(r[0])] = (str(r[1]), float(r[2]), float(r[3]), int(r[4]))
+        return out
+
+    def drop_index_videos(self, space: str, video_ids: Iterable[str], n: int | None = None) -> None:
+        """Delete the rows of these videos in one transaction; n: the space's new row count."""
+        with self.transaction() as c:
+            for vid in video_ids:
+                c.execute("DELETE FROM index_rows WHERE space=? AND video_id=?", (space, vid))
+            if n is not None:
+                c.execute("UPDATE index_spaces SET n=?, updated=? WHERE space=?", (n, time.time(), space))
+
+    def commit_index_rows(self, space: str, removed: Iterable[str], rows: Mapping[int, IndexRow],
+                          factory: str, dim: int, identity: str, n: int) -> None:
+        """One transaction: drop the removed videos' rows, insert the new rows, record the space."""
+        with self.transaction() as c:
+            for vid in removed:
+                c.execute("DELETE FROM index_rows WHERE space=? AND video_id=?", (space, vid))
+            c.executemany(
+                'INSERT INTO index_rows (space, id, video_id, start, "end", row) VALUES (?,?,?,?,?,?)',
+                [(space, i, *r) for i, r in rows.items()],
+            )
+            c.execute(
+                """INSERT INTO index_spaces (space, factory, dim, identity, n, updated)
+                   VALUES (?,?,?,?,?,?) ON CONFLICT(space) DO UPDATE SET factory=excluded.factory,
+                   dim=excluded.dim, identity=excluded.identity, n=excluded.n,
+                   updated=excluded.updated""",
+                (space, factory, dim, identity, n, time.time()),
+            )
+
+    def index_settings(self) -> IndexSettings | None:
+        """The collection's index settings; None before the first `vidseek index`."""
+        row = self.execute("SELECT encoder, models, params FROM index_settings WHERE id=1").fetchone()
+        if row is None:
+            return None
+        return IndexSettings(str(row["encoder"]), json.loads(row["models"]), json.loads(row["params"]))
+
+    def put_index_settings(self, settings: IndexSettings) -> None:
+        d = settings.as_json()
+        self.execute(
+            """INSERT INTO index_settings (id, encoder, models, params, updated) VALUES (1,?,?,?,?)
+               ON CONFLICT(id) DO UPDATE SET encoder=excluded.encoder, models=excluded.models,
+               params=excluded.params, updated=excluded.updated""",
+            (d["encoder"], json.dumps(d["models"], sort_keys=True),
+             json.dumps(d["params"], sort_keys=True), time.time()),
+        )
 
 def _info(row: sqlite3.Row) -> VideoInfo:
     return VideoInfo(

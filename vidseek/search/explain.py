@@ -1,0 +1,80 @@
+"""Why a hit matched: each space's evidence over the moment, as one typed `Why`.
+
+Measured here for every space with rows in the video: `cosine` (the best raw cosine of its rows
+in the moment), `z` (its normalised curve over the moment, FusedCurve.expert_scores), `weight`
+and `gate` (what fusion multiplied it by). Laid over that, in the same vocabulary
+(types.Explanation; an unknown key raises): the moment's own evidence (`Moment.why`: a moment
+space's row cosine and z, the reranker's note) and the space's `explain()` (concepts, matched,
+text, at). The terminal table, the HTML page and `search --json` all render this one object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from vidseek.errors import CollectionError
+from vidseek.search.fusion import FusedCurve, expert_weight
+from vidseek.search.moments import Moment
+from vidseek.search.spaces import Space
+from vidseek.types import RERANK_KEY, Explanation, Features, RerankNote, Why
+
+Rows = tuple[np.ndarray, np.ndarray]  # (times (N, 2), raw cosines (N,)) of one video in one space
+
+
+def best_cosine(rows: Rows, start: float, end: float) -> float | None:
+    """The best raw cosine among the rows overlapping [start, end] (None: no row there)."""
+    times, scores = rows
+    sel = (times[:, 1] > start) & (times[:, 0] < end)
+    return float(np.max(scores[sel])) if sel.any() else None
+
+
+def explain_moment(m: Moment, raw: Mapping[str, Rows], curve: FusedCurve, spaces: Mapping[str, Space],
+                   features: Callable[[Space], Mapping[str, Features]], qvecs: Mapping[str, np.ndarray],
+                   weights: Mapping[str, float] | None, gates: Mapping[str, float]) -> Why:
+    """The Why of one moment of one video (raw: its rows per space; curve: its fused curve)."""
+    z_curve = curve.expert_scores(m.start, m.end)
+    own = {k: v for k, v in m.why.items() if k != RERANK_KEY}
+    out = []
+    for name, sp in spaces.items():
+        if name not in raw and name not in own:
+            continue
+        e = Explanation(name, cosine=best_cosine(raw[name], m.start, m.end) if name in raw else None,
+                        z=z_curve.get(name), weight=expert_weight(name, weights),
+                        gate=None if sp.rows_are_moments else gates.get(name))
+        if name in own:
+            e = e.merged(own[name])
+        info = {}
+        if name in raw:
+            try:
+                info = sp.explain(features(sp), m.start, m.end, raw[name], qvecs[name])
+            except CollectionError:  # features gone since indexing: measured evidence only
+                info = {}
+        if info:
+            e = e.merged(info)
+        if e.cosine is not None or e.z is not None or info:
+            out.append(e)
+    note = m.why.get(RERANK_KEY)
+    return Why(tuple(out), None if note is None else RerankNote.from_json(note))
+
+
+def why_line(why: Why) -> str:
+    """One terminal line per hit: each space's z, cosine and evidence, then the rerank note."""
+    parts = []
+    for e in sorted(why.spaces, key=lambda e: -(e.z if e.z is not None else -np.inf)):
+        bits = [e.space]
+        if e.z is not None:
+            bits.append(f"z={e.z:+.2f}")
+        if e.cosine is not None:
+            bits.append(f"cos={e.cosine:.3f}")
+        if e.matched or e.concepts:
+            bits.append("[" + ", ".join(e.matched or tuple(c for c, _ in e.concepts)) + "]")
+        if e.text:
+            at = f" @{e.at[0]:.1f}-{e.at[1]:.1f}s" if e.at else ""
+            bits.append(f'"{e.text[:80]}"{at}')
+        parts.append(" ".join(bits))
+    if why.rerank is not None:
+        r = why.rerank
+        parts.append(f"rerank {r.model}: " + ("own moment" if r.own else f"was {r.before:+.3f}"))
+    return " | ".join(parts)
