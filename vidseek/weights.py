@@ -281,16 +281,17 @@ def list_weights(cards: Iterable[WeightsUser], with_sha256: bool = True) -> list
     (in the default set), optional (not needed by the default set), extra (the pip extra it
     needs, or None), fetch (package / setup / online). A spec shared by two cards of one name
     (clip_b32's image and text towers) is one row."""
-    merged: dict[tuple[str, str], tuple[WeightSpec, bool, str | None, str]] = {}
+    users: dict[tuple[str, str], list[WeightsUser]] = {}
+    specs: dict[tuple[str, str], WeightSpec] = {}
     for card in cards:
         for spec in card.weights:
-            key = (card.name, spec.filename)
-            old = merged.get(key)
-            default = card.default or (old is not None and old[1])
-            merged[key] = (spec, default, card.extra if old is None else old[2] or card.extra,
-                           card.fetch)
+            users.setdefault((card.name, spec.filename), []).append(card)
+            specs.setdefault((card.name, spec.filename), spec)
     rows: list[dict[str, object]] = []
-    for (name, _), (spec, default, extra, fetch) in sorted(merged.items()):
+    for key in sorted(specs):
+        name, spec, by = key[0], specs[key], users[key]
+        default = any(c.default for c in by)
+        extra = next((c.extra for c in by if c.extra), None)
         found = locate(spec)
         path, where = found if found else (None, None)
         rows.append({
@@ -305,7 +306,7 @@ def list_weights(cards: Iterable[WeightsUser], with_sha256: bool = True) -> list
             "default": default,
             "optional": not default,
             "extra": extra,
-            "fetch": fetch,
+            "fetch": by[0].fetch,
         })
     return rows
 
