@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from vidseek.errors import WeightsMismatchError, WeightsNotFoundError
+from vidseek.extract.experts import all_cards, weights_of
 from vidseek.pipelines.weights import (
     WeightsImportConfig,
     WeightsListConfig,
@@ -17,7 +18,6 @@ from vidseek.pipelines.weights import (
     weights_list,
 )
 from vidseek.weights import (
-    WEIGHTS,
     WeightSpec,
     file_sha256,
     import_weights,
@@ -118,11 +118,11 @@ def test_folder_sha256_covers_every_file(tmp_path: Path) -> None:
 
 def test_import_copies_under_the_spec_filename(tmp_path: Path, isolated: Path) -> None:
     src = _write(tmp_path / "downloaded.bin", b"clip weights")
-    dst = import_weights(src, "clip_b32")
-    assert dst == isolated / WEIGHTS.get("clip_b32").filename
+    dst = import_weights(src, weights_of("clip_b32"))
+    assert dst == isolated / weights_of("clip_b32").filename
     assert dst.read_bytes() == b"clip weights"
     assert not list(isolated.glob(".tmp-*"))
-    rows = {r["expert"]: r for r in list_weights()}
+    rows = {r["expert"]: r for r in list_weights(all_cards())}
     assert rows["clip_b32"]["status"] == "found" and rows["clip_b32"]["where"] == "weights_dir"
     assert rows["clip_b32"]["sha256"] == hashlib.sha256(b"clip weights").hexdigest()
 
@@ -130,16 +130,22 @@ def test_import_copies_under_the_spec_filename(tmp_path: Path, isolated: Path) -
 def test_import_refuses_a_file_with_the_wrong_hash(tmp_path: Path, isolated: Path) -> None:
     src = _write(tmp_path / "resnet.pth", b"not resnet")  # resnet152's spec pins f82ba261
     with pytest.raises(WeightsMismatchError):
-        import_weights(src, "resnet152")
-    assert not (isolated / WEIGHTS.get("resnet152").filename).exists()
+        import_weights(src, weights_of("resnet152"))
+    assert not (isolated / weights_of("resnet152").filename).exists()
 
 
 def test_list_weights_finds_packaged_defaults() -> None:
-    rows = {r["expert"]: r for r in list_weights(with_sha256=False)}
-    for name in ("effnet_lite0", "minilm", "glove50"):
+    listed = list_weights(all_cards(), with_sha256=False)
+    rows = {r["expert"]: r for r in listed}
+    for name in ("effnet_lite0", "minilm", "glove50", "whisper_audio", "asr", "ocr"):
         assert rows[name]["status"] == "found", rows[name]
         assert str(rows[name]["where"]).startswith("package:")
+    assert rows["ocr"]["where"] == "package:rapidocr-onnxruntime"
     assert rows["resnet152"]["status"] == "missing"
+    assert rows["resnet152"]["optional"] and not rows["resnet152"]["default"]
+    assert rows["effnet_lite0"]["default"] and not rows["effnet_lite0"]["optional"]
+    assert rows["effnet_lite0"]["extra"] is None
+    assert [r["expert"] for r in listed].count("clip_b32") == 1  # image + text towers: one file
 
 
 def test_pipeline_verbs(tmp_path: Path, isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 def load_experts() -> None:
-    """Every expert and text encoder card (vidseek.extract.experts.base.EXPERTS / TEXT_ENCODERS)."""
+    """Every expert and text encoder card (vidseek.extract.experts.cards.EXPERTS / TEXT_ENCODERS)."""
     import vidseek.extract.experts.appearance
     import vidseek.extract.experts.asr
     import vidseek.extract.experts.i3d
@@ -22,7 +22,8 @@ def load_experts() -> None:
 
 
 def load_spaces() -> None:
-    """The zero-shot search spaces (derived from the expert cards)."""
+    """The zero-shot space kinds; which experts get one is derived from the expert cards."""
+    load_experts()
     import vidseek.search.conse
     import vidseek.search.textlines  # noqa: F401
 

@@ -8,8 +8,9 @@ from when online. `resolve` tries them in order:
     -> Hugging Face cache -> download (only when $VIDSEEK_ONLINE=1 or allow_download=True)
 
 A miss raises `WeightsNotFoundError` whose one-line message says which file to put where.
-Expert modules register their specs with `register_weights` at import time (like timm's
-`PretrainedCfg`); importing `vidseek.extract.experts` registers them all.
+Specs are plain values (like timm's `PretrainedCfg`): each expert / text encoder card
+(vidseek.extract.experts.cards) holds its own. This module knows nothing of experts; the
+listing takes the cards as an argument (`list_weights(all_cards())`).
 A spec's filename may name a folder (a Hugging Face model directory); sha256 then covers every
 file in it (see `file_sha256`).
 """
@@ -20,12 +21,12 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from vidseek.errors import WeightsMismatchError, WeightsNotFoundError
-from vidseek.registry import Registry
 
 SHA_CACHE = ".sha256.json"
 
@@ -67,13 +68,19 @@ class WeightSpec:
         return self.note or "(no known source)"
 
 
-WEIGHTS: Registry[WeightSpec] = Registry("weights")
+class WeightsUser(Protocol):
+    """What the listing reads from a card (an expert or text encoder card satisfies it)."""
 
-
-def register_weights(spec: WeightSpec) -> WeightSpec:
-    """Register `spec` under its expert name and return it (module-level use in expert files)."""
-    WEIGHTS.add(spec.expert, spec)
-    return spec
+    @property
+    def name(self) -> str: ...
+    @property
+    def weights(self) -> tuple[WeightSpec, ...]: ...
+    @property
+    def default(self) -> bool: ...
+    @property
+    def extra(self) -> str | None: ...
+    @property
+    def fetch(self) -> str: ...
 
 
 def weights_dir() -> Path:
@@ -268,17 +275,23 @@ def file_sha256(path: str | Path) -> str:
 
 
 # --- listing and importing ---------------------------------------------------------------------
-def _register_all() -> None:
-    import vidseek.extract.experts  # noqa: F401 - importing registers every expert's weights
-
-
-def list_weights(with_sha256: bool = True) -> list[dict[str, object]]:
-    """One dict per registered spec: expert, filename, source, status (found/missing), where,
-    path, sha256 (None when missing or not asked), license."""
-    _register_all()
+def list_weights(cards: Iterable[WeightsUser], with_sha256: bool = True) -> list[dict[str, object]]:
+    """One dict per (card, weights spec), by card name: expert, filename, source, status
+    (found/missing), where, path, sha256 (None when missing or not asked), license, default
+    (in the default set), optional (not needed by the default set), extra (the pip extra it
+    needs, or None), fetch (package / setup / online). A spec shared by two cards of one name
+    (clip_b32's image and text towers) is one row."""
+    users: dict[tuple[str, str], list[WeightsUser]] = {}
+    specs: dict[tuple[str, str], WeightSpec] = {}
+    for card in cards:
+        for spec in card.weights:
+            users.setdefault((card.name, spec.filename), []).append(card)
+            specs.setdefault((card.name, spec.filename), spec)
     rows: list[dict[str, object]] = []
-    for name in WEIGHTS.names():
-        spec = WEIGHTS.get(name)
+    for key in sorted(specs):
+        name, spec, by = key[0], specs[key], users[key]
+        default = any(c.default for c in by)
+        extra = next((c.extra for c in by if c.extra), None)
         found = locate(spec)
         path, where = found if found else (None, None)
         rows.append({
@@ -290,18 +303,20 @@ def list_weights(with_sha256: bool = True) -> list[dict[str, object]]:
             "path": str(path) if path else str(weights_dir() / spec.filename),
             "sha256": file_sha256(path) if (path and with_sha256) else None,
             "license": spec.license,
+            "default": default,
+            "optional": not default,
+            "extra": extra,
+            "fetch": by[0].fetch,
         })
     return rows
 
 
-def import_weights(file: str | Path, expert: str) -> Path:
+def import_weights(file: str | Path, spec: WeightSpec) -> Path:
     """Copy (or convert, when the spec says how) `file` into weights_dir() under the spec's
     filename. Atomic: a partial copy never carries the final name."""
-    _register_all()
-    spec = WEIGHTS.get(expert)
     src = Path(file).expanduser()
     if not src.exists():
-        raise WeightsNotFoundError(f"{expert}: {src} does not exist")
+        raise WeightsNotFoundError(f"{spec.expert}: {src} does not exist")
     dst = weights_dir() / spec.filename
     dst.parent.mkdir(parents=True, exist_ok=True)
     if spec.convert is not None:
@@ -319,7 +334,7 @@ def import_weights(file: str | Path, expert: str) -> Path:
 
 
 __all__ = [
-    "WEIGHTS", "WeightSpec", "check_sha256", "file_sha256", "import_weights", "list_weights",
-    "locate", "not_found_message", "online_allowed", "register_weights", "resolve",
-    "torch_hub_checkpoints", "weights_dir",
+    "WeightSpec", "WeightsUser", "check_sha256", "file_sha256", "import_weights", "list_weights",
+    "locate", "not_found_message", "online_allowed", "resolve", "torch_hub_checkpoints",
+    "weights_dir",
 ]

@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from vidseek.errors import WeightsNotFoundError
-from vidseek.extract.experts import ExpertOptions, create_expert
+from vidseek.extract.experts import ExpertOptions, create_expert, expert_cards
 from vidseek.extract.experts.vggish import N_MELS, log_mel, patches
 from vidseek.extract.experts.whisper_audio import window_bounds
 from vidseek.types import AudioChunk, Features, VideoInfo
 
 SR = 16000
+AUDIO_EXPERTS = [c.name for c in expert_cards()
+                 if c.modality == "audio" and c.builder.__module__.startswith("vidseek.")]
 
 
 def _info(duration: float, has_audio: bool = True) -> VideoInfo:
@@ -37,7 +39,7 @@ def test_window_bounds() -> None:
     np.testing.assert_allclose(window_bounds(int(0.2 * SR)), [(0.0, 0.2)])  # only audio: kept
 
 
-@pytest.mark.parametrize("name", ["whisper_audio", "vggish"])
+@pytest.mark.parametrize("name", AUDIO_EXPERTS)
 def test_tiny_twin_contract(name: str) -> None:
     e = create_expert(name, ExpertOptions(tiny=True))
     assert e.weights.random and e.spec.sample_rate == SR and e.spec.fps is None

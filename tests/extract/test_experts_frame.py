@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vidseek.errors import WeightsNotFoundError
-from vidseek.extract.experts import ExpertOptions, create_expert
+from vidseek.extract.experts import ExpertOptions, create_expert, expert_cards, weights_of
 from vidseek.extract.experts._common import (
     ClipSession,
     crops_uint8,
@@ -20,8 +20,10 @@ from vidseek.extract.experts.appearance import FrameClassifier
 from vidseek.extract.experts.base import ExpertSpec
 from vidseek.types import FrameBatch, VideoInfo
 
-FRAME_EXPERTS = ["effnet_lite0", "resnet152", "clip_b32"]
-CLIP_EXPERTS = ["s3d", "slowfast_r50"]
+ZOO = [c for c in expert_cards() if c.builder.__module__.startswith("vidseek.")]
+FRAME_EXPERTS = [c.name for c in ZOO if c.modality == "appearance"]
+CLIP_EXPERTS = [c.name for c in ZOO if c.modality == "motion" and c.name != "i3d"]  # i3d: test_i3d
+ONLINE_EXPERTS = [c.name for c in ZOO if c.fetch == "online"]
 from paths import CLIPS  # noqa: E402
 
 
@@ -145,19 +147,17 @@ def test_effnet_normalisation_is_tflite_not_imagenet() -> None:
     np.testing.assert_allclose(x.flatten().numpy(), [0.0, 1.0, -127 / 128])
 
 
-@pytest.mark.parametrize("name", ["resnet152", "clip_b32", "s3d", "slowfast_r50"])
+@pytest.mark.parametrize("name", ONLINE_EXPERTS)
 def test_missing_weights_offline_name_the_file(name: str, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIDSEEK_WEIGHTS_DIR", str(tmp_path / "w"))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
     monkeypatch.delenv("VIDSEEK_ONLINE", raising=False)
-    from vidseek.weights import WEIGHTS
-
     with pytest.raises(WeightsNotFoundError) as info:
         create_expert(name)
     msg = str(info.value)
-    assert WEIGHTS.get(name).filename in msg and str(tmp_path / "w") in msg
+    assert weights_of(name).filename in msg and str(tmp_path / "w") in msg
 
 
 def test_effnet_random_weights_builds_the_full_model() -> None:

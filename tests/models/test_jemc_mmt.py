@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidseek.extract.experts import TEXT_ENCODERS
+from vidseek.extract.experts import TEXT_ENCODERS, TextEncoderCard, register_text_encoder
 from vidseek.extract.experts.base import TextEncoder, WeightsInfo
 from vidseek.models.cards import MODELS, build_dataset, build_model, model_cards
 from vidseek.models.losses import max_margin_ranking, weighted_hardest_triplet
@@ -41,7 +41,8 @@ def _sentence_encoder() -> str:
     if "minilm" in TEXT_ENCODERS:
         return "minilm"
     if _HashedNgrams.name not in TEXT_ENCODERS:
-        TEXT_ENCODERS.add(_HashedNgrams.name, lambda _o: _HashedNgrams())
+        register_text_encoder(TextEncoderCard(name=_HashedNgrams.name, summary="test ngrams",
+                                              builder=lambda _o: _HashedNgrams(), dim=_HashedNgrams.dim))
     return _HashedNgrams.name
 
 

@@ -15,10 +15,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidseek.extract.experts.base import TEXT_ENCODERS, ExpertOptions, TextEncoder, WeightsInfo
+from vidseek.extract.experts import (
+    EXPERTS,
+    ExpertOptions,
+    TextEncoder,
+    TextEncoderCard,
+    WeightsInfo,
+    register_text_encoder,
+)
 from vidseek.registry import UnknownNameError
 from vidseek.search.conse import ConseSpace, clean_label, load_labels
-from vidseek.search.spaces import SPACES, SpaceContext
+from vidseek.search.spaces import SpaceContext, space_builder, space_names
 from vidseek.search.textlines import TextLineSpace, merge_lines
 from vidseek.types import Features
 
@@ -43,8 +50,8 @@ class BowEncoder(TextEncoder):
         return out / np.where(n > 0, n, 1)
 
 
-if "bow-test" not in TEXT_ENCODERS:
-    TEXT_ENCODERS.add("bow-test", lambda opts: BowEncoder())
+register_text_encoder(TextEncoderCard(name="bow-test", summary="test oracle: bag of words",
+                                      builder=lambda opts: BowEncoder(), dim=BowEncoder.dim))
 
 TOY_LABELS = ["dog", "cat", "car", "flipping_pancake", "guitar", "skateboard"]
 
@@ -118,13 +125,13 @@ def test_text_line_space_explain_picks_matching_line(tmp_path: Path) -> None:
     assert why["text"] == "download the dataset here"
 
 
-def test_registry_has_zero_shot_spaces_not_whisper_audio() -> None:
-    names = SPACES.names()
-    for n in ("effnet_lite0", "i3d", "asr", "ocr"):
-        assert n in names
+def test_zero_shot_spaces_are_the_cards_with_a_feed() -> None:
+    names = space_names()
+    fed = {n for n in EXPERTS.names() if EXPERTS.get(n).space is not None}
+    assert {"effnet_lite0", "i3d", "asr", "ocr"} <= fed <= set(names)
     assert "whisper_audio" not in names  # no text side offline: cannot be queried by text
     with pytest.raises(UnknownNameError, match="known: asr"):
-        SPACES.get("whisper_audio")
+        space_builder("whisper_audio")
 
 
 def test_real_minilm_conse_pancake() -> None:

@@ -7,13 +7,8 @@ import time
 
 import numpy as np
 
-from vidseek.extract.experts.base import (
-    EXPERTS,
-    Expert,
-    ExpertSession,
-    ExpertSpec,
-    WeightsInfo,
-)
+from vidseek.extract.experts.base import Expert, ExpertSession, ExpertSpec, WeightsInfo
+from vidseek.extract.experts.cards import EXPERTS, ExpertCard, register_expert
 from vidseek.types import AudioChunk, Features, FrameBatch, VideoInfo
 
 
@@ -83,16 +78,19 @@ class Broken(Expert):
 
 
 def register() -> None:
-    builders = {
-        "test_meancolor": lambda o: MeanColor("test_meancolor", 2.0),
-        "test_meancolor_fast": lambda o: MeanColor("test_meancolor_fast", 29.97),
-        "test_slow": lambda o: MeanColor("test_slow", 4.0, delay=0.4),
-        "test_rms": lambda o: Rms(),
-        "test_broken": lambda o: Broken(),
-    }
-    for name, build in builders.items():
-        if name not in EXPERTS:
-            EXPERTS.add(name, build)
+    cards = [
+        ExpertCard("test_meancolor", "appearance", "test: mean colour at 2 fps",
+                   lambda o: MeanColor("test_meancolor", 2.0)),
+        ExpertCard("test_meancolor_fast", "appearance", "test: mean colour at 29.97 fps",
+                   lambda o: MeanColor("test_meancolor_fast", 29.97)),
+        ExpertCard("test_slow", "appearance", "test: 0.4 s per chunk",
+                   lambda o: MeanColor("test_slow", 4.0, delay=0.4)),
+        ExpertCard("test_rms", "audio", "test: RMS per 0.5 s", lambda o: Rms()),
+        ExpertCard("test_broken", "appearance", "test: always fails", lambda o: Broken()),
+    ]
+    for card in cards:
+        if card.name not in EXPERTS:  # register() may run twice (worker processes)
+            register_expert(card)
 
 
 

