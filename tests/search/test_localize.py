@@ -105,3 +105,11 @@ def test_score_does_not_reward_length() -> None:
     whole = int(np.flatnonzero((sp[:, 0] == 0) & (sp[:, 1] == 40))[0])
     assert score[whole] == 0.0
     assert noise_sigma(np.full(10, 3.0)) == pytest.approx(1e-3)
+
+
+def test_a_peak_on_a_plateau_and_the_plateau_are_both_answers() -> None:
+    curve = np.zeros(70)
+    curve[:60] = 1.0  # 0-30 s high, 30-35 s low
+    curve[:10] += 0.5  # 0-5 s higher still (a crowd shot)
+    curve += noisy(0.0, 70, seed=8)
+    assert [span(m) for m in find_spans(curve, BIN, 35.0, top=2)] == [(0.0, 30.0), (0.0, 5.0)]

@@ -19,8 +19,8 @@ Spans: every [i, j) bin span when the curve has at most MAX_EXHAUSTIVE_BINS bins
 the multi-scale proposals of moments.py, runs above several levels, and the spans between
 consecutive boundaries. The best candidates are then grown to where the curve crosses halfway
 between their inside and outside levels (`refine`: the edge is where the evidence changes, and
-a sub-span holding a plateau's noisiest bins does not win) and rescored; NMS counts overlap
-over the shorter span, so a sub-span of a kept moment is dropped. Boundaries (shot cuts from the `shots` expert, ASR / OCR line starts
+a sub-span holding a plateau's noisiest bins does not win), rescored and put through temporal
+NMS (IoU 0.5), so a peak on a plateau and the plateau can both be answers. Boundaries (shot cuts from the `shots` expert, ASR / OCR line starts
 and ends) move a kept span's start and end to the nearest boundary within SNAP_S seconds; the
 span keeps the score of its bins. Output: moments.Moment, best first, so it can replace
 find_moments where the within-video answer is wanted; why holds inside / outside / level
@@ -34,7 +34,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vidseek.search.moments import Moment, _runs, proposals
+from vidseek.search.moments import NMS_IOU, Moment, _runs, nms, proposals
 
 LAMBDA = 1.5
 FLAT_SCORE = 2.5  # about the 95th percentile of the best score on pure noise (20-240 bins)
@@ -44,7 +44,6 @@ SIGMA_FLOOR = 1e-3  # absolute, in curve units
 SIGMA_FLOOR_FRAC = 0.05  # of the curve's standard deviation
 MAX_EXHAUSTIVE_BINS = 600
 REFINE_TOP = 20  # candidates per wanted moment that are grown to their halfway edges
-OVERLAP = 0.5  # NMS: a span overlapping a kept one by half of the shorter is the same moment
 LEVELS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)  # run thresholds: mean + k * std
 
 
@@ -121,22 +120,6 @@ def refine(curve: np.ndarray, span: tuple[int, int], inside: float, outside: flo
     return i, j
 
 
-def nms_contained(spans: np.ndarray, scores: np.ndarray, overlap: float,
-                  top: int | None) -> list[int]:
-    """Greedy NMS on intersection over the SHORTER span: inside one video a sub-span of a kept
-    moment is the same moment, whatever its IoU."""
-    keep: list[int] = []
-    for k in np.argsort(-scores, kind="stable"):
-        s, e = spans[k]
-        if any(min(e, spans[q][1]) - max(s, spans[q][0]) >= overlap * min(e - s, spans[q][1]
-               - spans[q][0]) for q in keep):
-            continue
-        keep.append(int(k))
-        if top is not None and len(keep) >= top:
-            break
-    return keep
-
-
 def snap(t: float, points: np.ndarray, kinds: Sequence[str], tol: float) -> tuple[float, str | None]:
     """The nearest boundary within tol of t (and its kind), else t itself."""
     if len(points) == 0:
@@ -149,7 +132,7 @@ def snap(t: float, points: np.ndarray, kinds: Sequence[str], tol: float) -> tupl
 
 def find_spans(curve: np.ndarray, bin_s: float, duration: float, *,
                cuts: Sequence[float] = (), edges: Sequence[float] = (), baseline: float = 0.0,
-               top: int = 5, overlap: float = OVERLAP, snap_s: float = SNAP_S,
+               top: int = 5, iou: float = NMS_IOU, snap_s: float = SNAP_S,
                lam: float = LAMBDA, flat_score: float = FLAT_SCORE) -> list[Moment]:
     """Ranked moments of one video from its fused per-bin curve (module docstring).
 
@@ -175,7 +158,7 @@ def find_spans(curve: np.ndarray, bin_s: float, duration: float, *,
                     float(outside[k])) for k in best}
     spans = np.array(sorted(grown), np.int64).reshape(-1, 2)
     score, inside, outside = contrast_scores(curve, spans, sigma, lam)
-    keep = nms_contained(spans, score, overlap, top)
+    keep = nms(spans * bin_s, score, iou=iou, top=top)
     out = []
     for k in keep:
         s, e = (spans[k] * bin_s).tolist()
