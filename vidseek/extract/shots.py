@@ -89,11 +89,16 @@ def cut_scores(desc: np.ndarray) -> np.ndarray:
 
 def pick_cuts(scores: np.ndarray, times: np.ndarray, params: CutParams | None = None) -> np.ndarray:
     """Times of the frames that start a new shot (see the module docstring), ascending."""
+    return np.asarray(times, np.float64)[cut_indices(scores, times, params)]
+
+
+def cut_indices(scores: np.ndarray, times: np.ndarray, params: CutParams | None = None) -> np.ndarray:
+    """Indices of the frames that start a new shot, ascending."""
     p = params or CutParams()
     scores, times = np.asarray(scores, np.float64), np.asarray(times, np.float64)
     if len(scores) != len(times):
         raise ValueError(f"{len(scores)} scores for {len(times)} times")
-    cuts: list[float] = []
+    cuts: list[int] = []
     last = float(times[0]) if len(times) else 0.0
     for i in range(1, len(scores)):
         if scores[i] < p.min_score:
@@ -107,9 +112,9 @@ def pick_cuts(scores: np.ndarray, times: np.ndarray, params: CutParams | None = 
         # a cut must also be the peak of its neighbourhood (a two-frame transition cuts once)
         if len(near) and scores[i] < near.max():
             continue
-        cuts.append(float(times[i]))
+        cuts.append(i)
         last = float(times[i])
-    return np.asarray(cuts, np.float64)
+    return np.asarray(cuts, np.int64)
 
 
 def find_cuts(frames: np.ndarray, times: np.ndarray, params: CutParams | None = None) -> np.ndarray:

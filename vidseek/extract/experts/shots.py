@@ -29,9 +29,9 @@ from vidseek.extract.shots import (
     BINS,
     MAX_SIDE,
     CutParams,
+    cut_indices,
     cut_scores,
     descriptors,
-    pick_cuts,
     shots_from_cuts,
 )
 from vidseek.types import Features, FrameBatch, VideoInfo
@@ -57,13 +57,11 @@ class ShotsSession(ExpertSession):
             return Features.empty(self.e.spec.name, 1)
         times = np.asarray(self.times)
         scores = cut_scores(np.concatenate(self.desc))
-        cuts = pick_cuts(scores, times, self.e.params)
+        idx = cut_indices(scores, times, self.e.params)
         period = 1.0 / float(self.e.spec.fps or FPS)
         duration = self.info.duration if self.info.duration > times[-1] else times[-1] + period
-        spans = shots_from_cuts(cuts, float(duration))
-        score_at = dict(zip(times.tolist(), scores.tolist(), strict=True))
-        opened = [0.0] + [round(float(score_at[float(c)]), 4) for c in cuts]
-        opened = opened[:len(spans)]
+        spans = shots_from_cuts(times[idx], float(duration))
+        opened = [0.0] + [round(float(scores[i]), 4) for i in idx if times[i] < duration]
         return Features(self.e.spec.name, spans, np.asarray(opened, np.float32).reshape(-1, 1),
                         meta=[{"cut_score": s} for s in opened])
 
