@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from media import write_video
+from paths import CLIPS
 
 from vidseek.extract.experts import create_expert
 from vidseek.extract.experts.base import ExpertOptions
@@ -119,3 +120,25 @@ def test_shots_expert_through_the_extraction_pipeline(shot_video: Path, collecti
     np.testing.assert_allclose(feats.times, [[0, 2.5], [2.5, 5.75], [5.75, 7.75], [7.75, 10.0]],
                                atol=1e-6)
     assert feats.meta is not None and feats.meta[0] == {"cut_score": 0.0}
+
+
+# ffmpeg's scene-score cuts of the real clips (data/queries/SOURCES.md), an independent oracle
+REAL_CUTS = {"big_buck_bunny_0_30.webm": [11.795, 15.670, 22.961],
+             "women_long_jump.mp4": [5.034, 8.498, 22.272, 34.838]}
+
+
+@pytest.mark.real
+@pytest.mark.skipif(not CLIPS.is_dir(), reason=f"real clips not found at {CLIPS}")
+def test_shots_expert_finds_ffmpeg_cuts_on_real_clips(tmp_path: Path, collection: Path) -> None:
+    """The first 4 fps sample showing the new shot (a sample shows the last frame at or before
+    its time) is ceil(4 t) / 4 for an ffmpeg cut at t."""
+    d = tmp_path / "clips"
+    d.mkdir()
+    for name in REAL_CUTS:
+        (d / name).symlink_to(CLIPS / name)
+    cfg = ExtractConfig([str(d)], str(collection), experts=["shots"], progress=False)
+    assert extract_collection(cfg) == 0
+    with FeatureStore(collection) as store:
+        for name, cuts in REAL_CUTS.items():
+            got = store.get(Path(name).stem, "shots").times[1:, 0]
+            assert got.tolist() == [np.ceil(4 * t) / 4 for t in cuts], name
