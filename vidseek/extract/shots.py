@@ -9,7 +9,8 @@ same colours, 1: disjoint).
 
 Frame t starts a new shot when (as PySceneDetect's AdaptiveDetector) its score is at least
 MIN_SCORE and at least RATIO times the mean score of the WINDOW frames on either side of it
-(a busy shot raises its own bar; a cut stands out of its neighbourhood), and it comes at least
+(a busy shot raises its own bar; a cut stands out of its neighbourhood), it is the highest
+score of that neighbourhood (a change spread over two frames cuts once), and it comes at least
 MIN_SHOT_S seconds after the previous cut (and after the first frame), so a flash or a fast
 pan across a few frames does not split a shot into slivers. Pure numpy: tested on synthetic
 frames with known cut frames.
