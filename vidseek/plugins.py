@@ -14,6 +14,7 @@ def load_experts() -> None:
     import vidseek.extract.experts.asr
     import vidseek.extract.experts.i3d
     import vidseek.extract.experts.ocr
+    import vidseek.extract.experts.shots
     import vidseek.extract.experts.slowfast
     import vidseek.extract.experts.text
     import vidseek.extract.experts.vggish
