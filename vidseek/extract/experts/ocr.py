@@ -12,6 +12,7 @@ and Latin script; other scripts come back as whatever it makes of them, never as
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from vidseek.extract.experts.base import (
     WeightsInfo,
 )
 from vidseek.types import Features, FrameBatch, VideoInfo
+from vidseek.weights import WeightSpec, register_weights
 
 FPS = 0.5
 Line = tuple[list[list[float]], str, float]  # box, text, confidence
@@ -109,8 +111,6 @@ class OcrExpert(Expert):
         if options.tiny or options.random_weights:
             self.weights = RANDOM_INIT
         else:
-            from pathlib import Path
-
             import rapidocr_onnxruntime as pkg
             from rapidocr_onnxruntime import RapidOCR
 
@@ -155,6 +155,23 @@ def _tiny_read(frame: np.ndarray) -> list[Line]:
     level = int(frame.mean() // 32)
     return [([[0.0, 0.0], [float(w), 0.0], [float(w), float(h)], [0.0, float(h)]],
              f"Level  {level}", 1.0)]
+
+
+def _rapidocr_models() -> Path:
+    """The models folder inside the installed rapidocr-onnxruntime (found without importing it)."""
+    import importlib.util
+
+    found = importlib.util.find_spec("rapidocr_onnxruntime")
+    if found is None or not found.origin:
+        raise ImportError("rapidocr-onnxruntime is not installed")
+    return Path(found.origin).parent / "models"
+
+
+OCR_WEIGHTS = register_weights(WeightSpec(
+    expert="ocr", filename="rapidocr-models", package="rapidocr-onnxruntime",
+    package_path=_rapidocr_models, license="Apache-2.0 (PaddleOCR PP-OCR models)",
+    note="pip install rapidocr-onnxruntime (ships the PP-OCR det + rec ONNX models)",
+))
 
 
 @EXPERTS.register("ocr")
