@@ -1,200 +1,305 @@
-"""`vidseek <verb>`: one table from verb to (arguments, pipelines config, pipelines function).
+"""`vidseek <verb>`: one table from verb to (flags, pipelines function, config dataclass).
 
-No logic lives here: each verb's parsed arguments become its config dataclass, and the pipelines
-function's return value is the exit code. Pipelines are imported only for the verb that runs.
+No logic lives here beyond turning flags into the verb's config and outcomes into exit codes:
+
+    0 success · 1 some videos failed (the rest are done) · 2 could not run · 130 interrupted
+
+Pipelines raise typed errors (vidseek.errors) and return an `Outcome`; `main` alone maps them.
+A verb's flags are added only when that verb is parsed (`_VerbParser`), and its pipelines
+module is imported only then, so `vidseek --help` never loads torch, FAISS or the registries.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from vidseek import __version__
+from vidseek import cli_flags as flags
+from vidseek.errors import Outcome, failure_message
 
-DEFAULT_COLLECTION = "./vidseek-collection"
+EXIT_OK, EXIT_SOME_FAILED, EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
+EXIT_OF = {Outcome.OK: EXIT_OK, Outcome.SOME_FAILED: EXIT_SOME_FAILED}
 
-
-def _collection(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--collection", default=os.environ.get("VIDSEEK_COLLECTION", DEFAULT_COLLECTION),
-        help="collection folder (default: $VIDSEEK_COLLECTION, else ./vidseek-collection)",
-    )
-
-
-def _csv(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
-
-
-def _weights(text: str) -> dict[str, float]:
-    out = {}
-    for part in _csv(text):
-        name, _, val = part.partition("=")
-        out[name] = float(val)
-    return out
+# Config fields that no flag sets, and why: the one documented list. tests/cli/test_flags.py
+# checks that every other field of every verb's config has a flag and every flag a field.
+NOT_ON_COMMAND_LINE: dict[str, str] = {
+    "ExtractConfig.tiny": "tests only: the experts' tiny random-init twins",
+    "DescribeConfig.tiny": "tests only: the experts' tiny random-init twins",
+    "SynthConfig.render": "tests only: captions without rendering the videos",
+}
+GLOBAL_DESTS = frozenset({"quiet", "verbose", "verb", "subverb", "_verb"})  # not config fields
 
 
-def _extract_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
-    _collection(p)
-    p.add_argument("--experts", type=_csv, help="comma-separated expert names (see `vidseek weights list`)")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    p.add_argument("--workers", type=int, default=1, help="worker processes (each loads the experts)")
-    p.add_argument("--engine", default="local", choices=["local", "ray"],
-                   help="local: in-process / process pool; ray: Ray Data actor pools (vidseek[cluster])")
-    p.add_argument("--ray-address", help="ray engine: join this cluster (e.g. auto); default a local Ray")
-    p.add_argument("--prefetch", type=int, default=2,
-                   help="decode N frame chunks ahead on a thread while the experts run; 0: in-line")
-    p.add_argument("--backend", choices=["decord", "pyav"], help="decoder (default: by frame size, decord below 720p, PyAV from 720p; the other as fallback)")
-    p.add_argument("--random-weights", action="store_true", help="random init, for timing only (recorded in the store)")
-    p.add_argument("--force", action="store_true", help="redo (video, expert) pairs already done")
-    p.add_argument("--no-progress", dest="progress", action="store_false")
+# --- parsers ------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (the usage block is one `--help` away)."""
+
+    def error(self, message: str) -> Any:  # argparse's signature says NoReturn
+        self.exit(EXIT_CANNOT_RUN, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
-def _index_args(p: argparse.ArgumentParser) -> None:
-    _collection(p)
-    p.add_argument("--spaces", type=_csv, help="comma-separated search spaces (default: every expert present)")
-    p.add_argument("--model", help="a trained run dir (jemc, mmt, fvmr) to index the collection with")
-    p.add_argument("--rebuild", action="store_true", help="drop and rebuild the indexes")
+class _VerbParser(_Parser):
+    """A verb's parser whose flags are added the first time it parses or prints help."""
+
+    fill: Callable[[argparse.ArgumentParser], None] | None = None
+
+    def ensure_filled(self) -> None:
+        if self.fill is not None:
+            fill, self.fill = self.fill, None
+            fill(self)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self.ensure_filled()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self.ensure_filled()
+        return super().format_help()
 
 
-def _search_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("query")
-    _collection(p)
-    p.add_argument("--top", type=int, default=10)
-    p.add_argument("--json", action="store_true", help="print only a JSON list of hits")
-    p.add_argument("--html", metavar="FILE", help="write an HTML page of the hits")
-    p.add_argument("--videos", action="store_true", help="one hit per video")
-    p.add_argument("--weights", type=_weights, help="expert weights, e.g. effnet_lite0=1,asr=2")
-    p.add_argument("--rerank", metavar="RUN", help="re-score the top moments with a trained localizer")
+# --- the table: verb -> (help, flags, the pipelines function and its config) -------------------
+@dataclass(frozen=True)
+class Target:
+    run: Callable[[Any], int]
+    config: type
 
 
-def _status_args(p: argparse.ArgumentParser) -> None:
-    _collection(p)
-    p.add_argument("--json", action="store_true")
+def _extract() -> Target:
+    from vidseek.pipelines.extract import ExtractConfig, extract_collection
+
+    return Target(extract_collection, ExtractConfig)
 
 
-def _describe_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("video")
-    p.add_argument("--experts", type=_csv)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--top", type=int, default=3)
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    p.add_argument("--random-weights", action="store_true")
+def _index() -> Target:
+    from vidseek.pipelines.index import IndexConfig, build_index
+
+    return Target(build_index, IndexConfig)
 
 
-def _weights_list_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
+def _search() -> Target:
+    from vidseek.pipelines.search import SearchConfig, search
+
+    return Target(search, SearchConfig)
 
 
-def _weights_import_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file")
-    p.add_argument("--expert", required=True)
+def _status() -> Target:
+    from vidseek.pipelines.status import StatusConfig, status
+
+    return Target(status, StatusConfig)
 
 
-def _eval_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("queries", nargs="?", help="queries JSONL (or QVHighlights / Charades-STA / ActivityNet file)")
-    _collection(p)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--html", metavar="FILE")
-    p.add_argument("--format", help="annotation format (default: from the file)")
-    p.add_argument("--predictions", help="moment predictions JSONL (QVHighlights format)")
-    p.add_argument("--ground-truth", help="ground truth JSONL for --predictions")
+def _describe() -> Target:
+    from vidseek.pipelines.describe import DescribeConfig, describe
+
+    return Target(describe, DescribeConfig)
 
 
-def _train_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model")
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--out", required=True, metavar="RUN_DIR")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--device", choices=["cpu", "cuda"])
-    p.add_argument("--config", metavar="FILE")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--batch-size", type=int)
+def _eval_queries() -> Target:
+    from vidseek.pipelines.evaluate import EvalConfig, evaluate
+
+    return Target(evaluate, EvalConfig)
 
 
-def _synth_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True)
-    p.add_argument("--videos", type=int, default=200)
-    p.add_argument("--seed", type=int, default=0)
+def _eval_predictions() -> Target:
+    from vidseek.pipelines.eval_moments import EvalMomentsConfig, eval_moments
+
+    return Target(eval_moments, EvalMomentsConfig)
+
+
+def _train() -> Target:
+    from vidseek.pipelines.train import TrainCommand, train
+
+    return Target(train, TrainCommand)
+
+
+def _synth() -> Target:
+    from vidseek.pipelines.synth import SynthConfig, synth
+
+    return Target(synth, SynthConfig)
+
+
+def _weights_list() -> Target:
+    from vidseek.pipelines.weights import WeightsListConfig, weights_list
+
+    return Target(weights_list, WeightsListConfig)
+
+
+def _weights_import() -> Target:
+    from vidseek.pipelines.weights import WeightsImportConfig, weights_import
+
+    return Target(weights_import, WeightsImportConfig)
 
 
 @dataclass(frozen=True)
 class Verb:
     help: str
     add_args: Callable[[argparse.ArgumentParser], None]
-    target: str  # "module:function:ConfigClass"
+    target: Callable[[], Target]  # imports the verb's pipelines module when it runs
 
 
 VERBS: dict[str, Verb] = {
-    "extract": Verb("decode videos once and run the experts into the collection", _extract_args,
-                    "vidseek.pipelines.extract:extract_collection:ExtractConfig"),
-    "index": Verb("build or extend the FAISS indexes of a collection", _index_args,
-                  "vidseek.pipelines.index:build_index:IndexConfig"),
-    "search": Verb("find moments by text", _search_args,
-                   "vidseek.pipelines.search:search:SearchConfig"),
-    "status": Verb("what is done, failed and pending", _status_args,
-                   "vidseek.pipelines.status:status:StatusConfig"),
-    "describe": Verb("what the experts see in one video, window by window", _describe_args,
-                     "vidseek.pipelines.describe:describe:DescribeConfig"),
-    "eval": Verb("evaluate search on annotated queries, or moment predictions", _eval_args,
-                 "vidseek.pipelines.evaluate:evaluate_any:EvalAnyConfig"),
-    "train": Verb("train a joint-embedding or moment-localization model", _train_args,
-                  "vidseek.pipelines.train:train:TrainCommand"),
-    "synth": Verb("render the synthetic benchmark", _synth_args,
-                  "vidseek.pipelines.synth:synth:SynthConfig"),
-    "weights list": Verb("every expert's weights: source, found / missing, path, sha256",
-                         _weights_list_args, "vidseek.pipelines.weights:weights_list:WeightsListConfig"),
+    "extract": Verb("decode videos once and run the experts into the collection", flags.extract_args, _extract),
+    "index": Verb("build or extend the FAISS indexes of a collection", flags.index_args, _index),
+    "search": Verb("find moments by text", flags.search_args, _search),
+    "status": Verb("what is done, failed and pending", flags.status_args, _status),
+    "describe": Verb("what the experts see in one video, window by window", flags.describe_args, _describe),
+    "eval queries": Verb("search quality on annotated queries over a collection",
+                         flags.eval_queries_args, _eval_queries),
+    "eval predictions": Verb("QVHighlights-format moment predictions against ground truth",
+                             flags.eval_predictions_args, _eval_predictions),
+    "train": Verb("train a joint-embedding or moment-localization model", flags.train_args, _train),
+    "synth": Verb("render the synthetic benchmark", flags.synth_args, _synth),
+    "weights list": Verb("every expert's weights: which set, found / missing, where, sha256",
+                         flags.weights_list_args, _weights_list),
     "weights import": Verb("put a downloaded weights file where vidseek finds it",
-                           _weights_import_args, "vidseek.pipelines.weights:weights_import:WeightsImportConfig"),
+                           flags.weights_import_args, _weights_import),
 }
+GROUP_HELP = {"eval": "evaluate: `eval queries` (search) or `eval predictions` (a predictions file)",
+              "weights": "list or import the experts' weights"}
+
+
+def _global_flags(p: argparse.ArgumentParser, default: Any) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", default=default,
+                   help="only results and errors: no progress bars, no status lines")
+    p.add_argument("-v", "--verbose", action="store_true", default=default,
+                   help="everything, including other libraries' logs and warnings, and tracebacks")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return str(value).replace("%", "%%")
+
+
+def _fill(p: argparse.ArgumentParser, verb: Verb) -> None:
+    """Add the verb's flags, then append each one's default (the config field's) to its help."""
+    verb.add_args(p)
+    defaults = {f.name: f.default for f in dataclasses.fields(verb.target().config)
+                if f.default is not dataclasses.MISSING}
+    for a in p._actions:
+        if not a.option_strings or a.dest in GLOBAL_DESTS | {"help"} or "default" in (a.help or ""):
+            continue
+        shown = a.default if a.default is not None else defaults.get(a.dest)
+        if shown is not None:
+            a.help = f"{a.help or ''} (default: {_show(shown)})".lstrip()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="vidseek", description="Find moments in a video collection by natural language."
-    )
+    parser = _Parser(prog="vidseek", description="Find moments in a video collection by natural language.",
+                     epilog="exit codes: 0 success, 1 some videos failed (the rest are done), "
+                            "2 could not run, 130 interrupted")
     parser.add_argument("--version", action="version", version=f"vidseek {__version__}")
-    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    groups: dict[str, argparse._SubParsersAction] = {}
+    _global_flags(parser, False)
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_VerbParser)
+    groups: dict[str, Any] = {}
     for name, verb in VERBS.items():
         head, _, tail = name.partition(" ")
         if tail:
             if head not in groups:
-                gp = sub.add_parser(head, help=f"{head} commands")
-                groups[head] = gp.add_subparsers(dest="subverb", required=True, metavar="SUBVERB")
+                gp = sub.add_parser(head, help=GROUP_HELP[head], description=GROUP_HELP[head])
+                groups[head] = gp.add_subparsers(dest="subverb", required=True, metavar="SUBVERB",
+                                                 parser_class=_VerbParser)
             p = groups[head].add_parser(tail, help=verb.help, description=verb.help)
         else:
             p = sub.add_parser(name, help=verb.help, description=verb.help)
-        verb.add_args(p)
+        _global_flags(p, argparse.SUPPRESS)
         p.set_defaults(_verb=name)
+        p.fill = lambda q, v=verb: _fill(q, v)  # type: ignore[attr-defined]
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    module, func, cls = VERBS[args._verb].target.split(":")
-    mod = importlib.import_module(module)
-    config_cls = getattr(mod, cls)
-    names = {f.name for f in dataclasses.fields(config_cls)}
-    values = {k: v for k, v in vars(args).items() if k in names and v is not None}
-    try:
-        return int(getattr(mod, func)(config_cls(**values)))
-    except KeyboardInterrupt:
-        print("vidseek: interrupted; finished work is kept, rerun to resume", file=sys.stderr)
-        return 130
-    except Exception as err:
-        from vidseek.errors import VidseekError
-        from vidseek.registry import UnknownNameError
+def verb_parsers(parser: argparse.ArgumentParser) -> dict[str, _VerbParser]:
+    """Every verb's parser, filled (for tests and docs)."""
+    out: dict[str, _VerbParser] = {}
 
-        if isinstance(err, (VidseekError, UnknownNameError, FileNotFoundError)):
-            print(f"vidseek {args._verb}: {err}", file=sys.stderr)
-            return 2
+    def walk(p: argparse.ArgumentParser, prefix: str) -> None:
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    full = f"{prefix} {name}".strip()
+                    if full in VERBS:
+                        child.ensure_filled()
+                        out[full] = child
+                    else:
+                        walk(child, full)
+
+    walk(parser, "")
+    return out
+
+
+def config_of(args: argparse.Namespace) -> tuple[Target, Any]:
+    """The verb's target and its config from the parsed flags; a flag without a field is a bug."""
+    target = VERBS[args._verb].target()
+    names = {f.name for f in dataclasses.fields(target.config)}
+    given = {k: v for k, v in vars(args).items() if k not in GLOBAL_DESTS and v is not None}
+    stray = sorted(set(given) - names)
+    if stray:
+        raise AssertionError(f"flags {stray} of `{args._verb}` have no field in {target.config.__name__}")
+    return target, target.config(**given)
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe (`vidseek ... | head`): point stdout at devnull so the interpreter's
+    final flush does not fail again (the recipe in Python's signal docs)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (tests)
+        pass
+
+
+def _prog(verb: str) -> str:
+    return f"vidseek {verb}".strip()
+
+
+def _flush_stdout() -> None:
+    """Flush here, so a full disk or a closed pipe behind stdout is handled like any failure."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
         raise
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, "standard output") from err
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from vidseek import console
+
+    verb, cfg = "", None
+    try:
+        args = build_parser().parse_args(argv)  # --help and usage errors exit here (SystemExit)
+        console.setup(quiet=args.quiet, verbose=args.verbose)
+        verb = args._verb
+        target, cfg = config_of(args)
+        outcome = Outcome(int(target.run(cfg)))
+        _flush_stdout()
+        return EXIT_OF[outcome]
+    except KeyboardInterrupt:
+        print(f"{_prog(verb)}: interrupted; finished work is kept, rerun to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except Exception as err:  # noqa: BLE001 - every failure becomes an exit code here
+        where = getattr(cfg, "collection", None) or getattr(cfg, "out", None)
+        message = failure_message(err, where)
+        if message is None or console.verbose():
+            traceback.print_exc()
+        if message is None:
+            print(f"{_prog(verb)}: this is a bug in vidseek {__version__}; please report it with the "
+                  "command line and the traceback above", file=sys.stderr)
+            return EXIT_CANNOT_RUN
+        print(f"{_prog(verb)}: {message}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import dataclass
 
-from vidseek.errors import Outcome
+from vidseek.errors import DatasetError, Outcome
 from vidseek.metrics.qvhighlights import eval_submission, load_jsonl
 
 
@@ -20,7 +20,11 @@ class EvalMomentsConfig:
 
 def eval_moments(cfg: EvalMomentsConfig) -> Outcome:
     """Print the metrics (a table, or the reference evaluator's JSON layout with --json)."""
-    metrics = eval_submission(load_jsonl(cfg.predictions), load_jsonl(cfg.ground_truth))
+    try:
+        metrics = eval_submission(load_jsonl(cfg.predictions), load_jsonl(cfg.ground_truth))
+    except KeyError as err:
+        raise DatasetError(f"{cfg.predictions} or {cfg.ground_truth}: a row lacks the field {err} "
+                           "(QVHighlights format)") from None
     if cfg.json:
         print(json.dumps(metrics, indent=4))
         return Outcome.OK

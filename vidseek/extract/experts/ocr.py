@@ -12,8 +12,8 @@ and Latin script; other scripts come back as whatever it makes of them, never as
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
