@@ -276,7 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     verb, cfg = "", None
     try:
-        args = build_parser().parse_args(argv)  # --help and usage errors exit here (SystemExit)
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as stop:  # --help, --version (0) and usage errors (2, one line printed)
+            return stop.code if isinstance(stop.code, int) else EXIT_CANNOT_RUN
         console.setup(quiet=args.quiet, verbose=args.verbose)
         verb = args._verb
         target, cfg = config_of(args)
