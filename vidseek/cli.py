@@ -257,6 +257,11 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _verbose() -> bool:
+    console = sys.modules.get("vidseek.console")
+    return bool(console is not None and console.verbose())
+
+
 def _prog(verb: str) -> str:
     return f"vidseek {verb}".strip()
 
@@ -272,14 +277,14 @@ def _flush_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from vidseek import console
-
     verb, cfg = "", None
     try:
         try:
             args = build_parser().parse_args(argv)
         except SystemExit as stop:  # --help, --version (0) and usage errors (2, one line printed)
             return stop.code if isinstance(stop.code, int) else EXIT_CANNOT_RUN
+        from vidseek import console  # after parsing: `--help` needs no logging setup
+
         console.setup(quiet=args.quiet, verbose=args.verbose)
         verb = args._verb
         target, cfg = config_of(args)
@@ -295,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - every failure becomes an exit code here
         where = getattr(cfg, "collection", None) or getattr(cfg, "out", None)
         message = failure_message(err, where)
-        if message is None or console.verbose():
+        if message is None or _verbose():
             traceback.print_exc()
         if message is None:
             print(f"{_prog(verb)}: this is a bug in vidseek {__version__}; please report it with the "
