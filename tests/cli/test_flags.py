@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from paths import ROOT
 
-from vidseek import cli_flags
 from vidseek.cli import (
     GLOBAL_DESTS,
     NOT_ON_COMMAND_LINE,
@@ -22,6 +21,7 @@ from vidseek.cli import (
     config_of,
     verb_parsers,
 )
+from vidseek.cli import flags as cli_flags
 
 
 @pytest.fixture(scope="module")

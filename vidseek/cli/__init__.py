@@ -7,6 +7,7 @@ No logic lives here beyond turning flags into the verb's config and outcomes int
 Pipelines raise typed errors (vidseek.errors) and return an `Outcome`; `main` alone maps them.
 A verb's flags are added only when that verb is parsed (`_VerbParser`), and its pipelines
 module is imported only then, so `vidseek --help` never loads torch, FAISS or the registries.
+The flags themselves are in vidseek.cli.flags.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vidseek import __version__
-from vidseek import cli_flags as flags
+from vidseek.cli import flags
 from vidseek.errors import Outcome, failure_message
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 1, 2, 130, 141
@@ -308,7 +309,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CANNOT_RUN
         print(f"{_prog(verb)}: {message}", file=sys.stderr)
         return EXIT_CANNOT_RUN
-
-
-if __name__ == "__main__":
-    sys.exit(main())
