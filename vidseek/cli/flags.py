@@ -222,10 +222,11 @@ def train_args(p: argparse.ArgumentParser) -> None:
                         "(default: the config file's)")
     p.add_argument("--out", metavar="RUN_DIR", help="run folder to write (default: the config file's)")
     p.add_argument("--config", metavar="FILE", help="YAML train config; flags given override it (default: none)")
-    p.add_argument("--epochs", type=at_least(1), help="(default: the config file's, else the model's)")
-    device(p, "(default: the config file's, else cpu)")
-    p.add_argument("--seed", type=int, help="(default: the config file's, else 0)")
-    p.add_argument("--batch-size", type=at_least(1), help="(default: the config file's, else the model's)")
+    p.add_argument("--epochs", type=at_least(1), metavar="N", help="training epochs (default: the config file's, else the model's)")
+    device(p, "where to train (default: the config file's, else cpu)")
+    p.add_argument("--seed", type=int, help="random seed (default: the config file's, else 0)")
+    p.add_argument("--batch-size", type=at_least(1), metavar="N",
+                   help="training batch size (default: the config file's, else the model's)")
     p.add_argument("--lr", type=positive_float, help="learning rate (default: the config file's, else the model's)")
 
 
