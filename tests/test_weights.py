@@ -17,6 +17,7 @@ from vidseek.pipelines.weights import (
     weights_import,
     weights_list,
 )
+from vidseek.registry import UnknownNameError
 from vidseek.weights import (
     WeightSpec,
     file_sha256,
@@ -157,5 +158,5 @@ def test_pipeline_verbs(tmp_path: Path, isolated: Path, capsys: pytest.CaptureFi
     assert "effnet_lite0" in capsys.readouterr().out
     src = _write(tmp_path / "s.bin", b"s")
     assert weights_import(WeightsImportConfig(file=str(src), expert="clip_b32")) == 0
-    assert weights_import(WeightsImportConfig(file=str(src), expert="no_such_expert")) == 1
-    assert "known:" in capsys.readouterr().err
+    with pytest.raises(UnknownNameError, match="known:"):
+        weights_import(WeightsImportConfig(file=str(src), expert="no_such_expert"))

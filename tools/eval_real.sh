@@ -12,6 +12,6 @@ fi
 mkdir -p "$OUT"
 vidseek extract "$SHARED/clips" --collection "$COL" || echo "(some videos failed: see vidseek status)"
 vidseek index --collection "$COL"
-vidseek eval data/queries/real_clips.jsonl --collection "$COL" --html "$OUT/eval.html"
-vidseek eval data/queries/real_clips.jsonl --collection "$COL" --json > "$OUT/eval.json"
+vidseek eval queries data/queries/real_clips.jsonl --collection "$COL" --html "$OUT/eval.html"
+vidseek eval queries data/queries/real_clips.jsonl --collection "$COL" --json > "$OUT/eval.json"
 echo "per-query results: $OUT/eval.json; page: $OUT/eval.html"

@@ -15,6 +15,7 @@ import pytest
 from test_extract_pipeline import make_clip
 
 from vidseek.pipelines.extract import ExtractConfig, extract_collection
+from vidseek.registry import UnknownNameError
 from vidseek.store import FeatureStore
 
 ray = pytest.importorskip("ray", reason="Ray Data is the `cluster` extra (pip install 'vidseek[cluster]')")
@@ -59,5 +60,5 @@ def test_ray_engine_matches_local_and_records_failures(tmp_path: Path, local_ray
 
 def test_unknown_engine_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     clip = make_clip(tmp_path / "a.mp4", 1.0, 10)
-    assert extract_collection(_cfg([clip], tmp_path / "col", "spark")) == 2
-    assert "unknown extract engine 'spark'; known: local, ray" in capsys.readouterr().err
+    with pytest.raises(UnknownNameError, match="unknown extract engine 'spark'; known: local, ray"):
+        extract_collection(_cfg([clip], tmp_path / "col", "spark"))

@@ -10,7 +10,10 @@ import pytest
 from media import tone, write_video  # noqa: E402
 from paths import CLIPS  # noqa: E402
 
+from vidseek.cli import main
+from vidseek.errors import VidseekError
 from vidseek.pipelines.describe import DescribeConfig, describe, rows_of
+from vidseek.registry import UnknownNameError
 from vidseek.types import Features
 
 
@@ -59,10 +62,16 @@ def test_describe_human_output(video: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_describe_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                       video: Path) -> None:
-    assert describe(DescribeConfig(str(tmp_path / "missing.mp4"), ["ocr"], tiny=True)) == 2
-    assert describe(DescribeConfig(str(video), ["nope"], tiny=True)) == 2
+    missing = str(tmp_path / "missing.mp4")
+    with pytest.raises((VidseekError, OSError), match="missing.mp4"):
+        describe(DescribeConfig(missing, ["ocr"], tiny=True))
+    with pytest.raises(UnknownNameError, match="known:"):
+        describe(DescribeConfig(str(video), ["nope"], tiny=True))
+    assert main(["describe", missing, "--experts", "ocr", "--random-weights"]) == 2
+    assert main(["describe", str(video), "--experts", "nope"]) == 2
     cap = capsys.readouterr()
     assert cap.out == "" and "known:" in cap.err and len(cap.err.strip().splitlines()) == 2
+    assert "Traceback" not in cap.err and "missing.mp4" in cap.err
 
 
 @pytest.mark.real

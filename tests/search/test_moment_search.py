@@ -310,5 +310,5 @@ def test_cli_index_model_then_search(world: dict[str, Path], capsys: pytest.Capt
     hits = json.loads(capsys.readouterr().out)
     assert len(hits) == 3 and all(h["why"]["rerank"]["model"] == "cimha" for h in hits)
     assert all(0.0 <= h["start"] < h["end"] <= DURATIONS[h["video"]] for h in hits)
-    assert main(["search", "q", "--collection", str(col), "--rerank", str(world["tmp"] / "nope")]) == 1
+    assert main(["search", "q", "--collection", str(col), "--rerank", str(world["tmp"] / "nope")]) == 2
     assert "no config.yaml" in capsys.readouterr().err

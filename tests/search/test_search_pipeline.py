@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from test_spaces import TOY_LABELS  # registers the "bow-test" encoder
 
+from vidseek.cli import main
+from vidseek.errors import CollectionError, ConfigError
 from vidseek.extract.experts.base import ExpertSpec, WeightsInfo
 from vidseek.pipelines.evaluate import EvalConfig, evaluate
 from vidseek.pipelines.index import IndexConfig, build_index
@@ -99,8 +101,8 @@ def test_planted_moment_first(planted: Path, capsys: pytest.CaptureFixture[str])
     off = run_json(capsys, SearchConfig("a dog on a skateboard", str(planted), json=True,
                                         weights={"toy_cls": 0.0}))
     assert all(h["video"] == "talk" for h in off)
-    assert search(SearchConfig("a dog", str(planted), weights={"nope": 1.0})) == 1
-    assert "known: asr, toy_cls" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="known: asr, toy_cls"):
+        search(SearchConfig("a dog", str(planted), weights={"nope": 1.0}))
 
 
 def test_index_is_incremental_and_rebuild(planted: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,11 +144,11 @@ def test_eval_and_html(planted: Path, tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_missing_collection_or_index_is_one_line_error(tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    assert search(SearchConfig("a dog", str(tmp_path / "nothing"))) == 1
+    assert main(["search", "a dog", "--collection", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err.strip()
     assert "does not exist" in err and "\n" not in err
     with FeatureStore(tmp_path / "empty"):
         pass
-    assert search(SearchConfig("a dog", str(tmp_path / "empty"))) == 1
-    assert "vidseek index" in capsys.readouterr().err
-    assert evaluate(EvalConfig(str(tmp_path / "q.jsonl"), str(tmp_path / "empty"))) == 1
+    with pytest.raises(CollectionError, match="vidseek index"):
+        search(SearchConfig("a dog", str(tmp_path / "empty")))
+    assert main(["eval", "queries", str(tmp_path / "q.jsonl"), "--collection", str(tmp_path / "empty")]) == 2

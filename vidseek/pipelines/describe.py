@@ -9,18 +9,15 @@ lines, embedding-only experts just their windows. `--json` prints only
 from __future__ import annotations
 
 import json as jsonlib
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from vidseek.errors import VidseekError
-from vidseek.registry import UnknownNameError
+from vidseek.errors import ConfigError, Outcome
 from vidseek.types import Features
 
 DEFAULT_EXPERTS = ("effnet_lite0", "i3d", "asr", "ocr")
-EXIT_OK, EXIT_ERROR = 0, 2
 
 
 @dataclass
@@ -64,26 +61,24 @@ def _format(expert: str, modality: str, rows: list[dict[str, Any]]) -> list[str]
     return lines
 
 
-def describe(cfg: DescribeConfig) -> int:
-    """Run the experts on cfg.video once and print what they see. 0 ok, 2 on error."""
+def describe(cfg: DescribeConfig) -> Outcome:
+    """Run the experts on cfg.video once and print what they see (errors raise)."""
     from vidseek.extract.experts import ExpertOptions, create_expert
     from vidseek.extract.probe import probe
     from vidseek.extract.run import extract_video
 
     names = list(cfg.experts or DEFAULT_EXPERTS)
-    try:
-        opts = ExpertOptions(device=cfg.device, random_weights=cfg.random_weights, tiny=cfg.tiny)
-        experts = [create_expert(n, opts) for n in names]
-        info = probe(cfg.video)
-        feats = extract_video(cfg.video, experts, info=info)
-    except (VidseekError, UnknownNameError, OSError) as err:
-        print(f"vidseek describe: {' '.join(str(err).split())}", file=sys.stderr)
-        return EXIT_ERROR
+    if cfg.top < 1:
+        raise ConfigError(f"--top must be at least 1, got {cfg.top}")
+    opts = ExpertOptions(device=cfg.device, random_weights=cfg.random_weights, tiny=cfg.tiny)
+    experts = [create_expert(n, opts) for n in names]
+    info = probe(cfg.video)
+    feats = extract_video(cfg.video, experts, info=info)
     result = {e.spec.name: rows_of(feats[e.spec.name], e.labels, cfg.top)
               for e in experts if e.spec.name in feats}
     if cfg.json:
         print(jsonlib.dumps(result, ensure_ascii=False))
-        return EXIT_OK
+        return Outcome.OK
     audio = "audio" if info.has_audio else "no audio"
     out = [f"{cfg.video}: {info.duration:.2f} s, {info.width}x{info.height}, {info.fps:.2f} fps, {audio}"]
     for e in experts:
@@ -92,4 +87,4 @@ def describe(cfg: DescribeConfig) -> int:
                 out.append(f"   ({e.spec.name} runs with RANDOM weights: its labels mean nothing)")
             out += _format(e.spec.name, e.spec.modality, result[e.spec.name])
     print("\n".join(out))
-    return EXIT_OK
+    return Outcome.OK

@@ -1,4 +1,4 @@
-"""`vidseek eval`: search quality on annotated queries over a collection, or a predictions file.
+"""`vidseek eval queries`: search quality on annotated queries over a collection.
 
 Per query the collection is searched; the annotated video's rank gives video R@1/5/10, MdR and
 MnR; its own ranked moments give moment R@1/R@5 at IoU 0.3/0.5/0.7 and mIoU (moment retrieval
@@ -11,13 +11,12 @@ which expert carried or missed the query.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from vidseek.errors import CollectionError, DatasetError
+from vidseek.errors import DatasetError, Outcome
 from vidseek.metrics.moments import moment_recall, temporal_iou
 from vidseek.metrics.retrieval import retrieval_metrics
 from vidseek.models.datasets.queries import EvalQuery, read_queries, restrict
@@ -33,19 +32,6 @@ class EvalConfig:
     html: str | None = None
     format: str | None = None
     weights: dict[str, float] | None = None
-
-
-@dataclass
-class EvalAnyConfig:
-    """What `vidseek eval` parses: queries over a collection, or --predictions vs --ground-truth."""
-
-    collection: str
-    queries: str | None = None
-    json: bool = False
-    html: str | None = None
-    format: str | None = None
-    predictions: str | None = None
-    ground_truth: str | None = None
 
 
 def _expert_ranks(res: SearchResult, video: str) -> dict[str, float]:
@@ -73,7 +59,7 @@ def _span_z(res: SearchResult, q: EvalQuery) -> dict[str, float]:
 
 def evaluate_queries(searcher: Searcher, queries: list[EvalQuery],
                      opts: SearchOptions | None = None) -> EvalReport:
-    """Metrics and per-query details (`as_json()` is what `vidseek eval --json` prints)."""
+    """Metrics and per-query details (`as_json()` is what `vidseek eval queries --json` prints)."""
     opts = opts or SearchOptions(moments_per_video=5)
     ranks, preds, gts, corpus = [], [], [], 0
     rows: list[QueryReport] = []
@@ -125,18 +111,14 @@ def format_report(report: EvalReport) -> str:
     return "\n".join(lines)
 
 
-def evaluate(cfg: EvalConfig) -> int:
-    try:
-        searcher = open_searcher(cfg.collection)
-        queries = read_queries(cfg.queries, cfg.format)
-    except (CollectionError, DatasetError) as err:
-        print(f"vidseek eval: {err}", file=sys.stderr)
-        return 1
+def evaluate(cfg: EvalConfig) -> Outcome:
+    """Search every query of cfg.queries in cfg.collection and print the metrics (errors raise)."""
+    searcher = open_searcher(cfg.collection)
+    queries = read_queries(cfg.queries, cfg.format)
     kept = restrict(queries, searcher.store.catalog.video_ids())
     if not kept:
-        print(f"vidseek eval: none of the {len(queries)} queries in {cfg.queries} is about a video "
-              f"of {cfg.collection}", file=sys.stderr)
-        return 1
+        raise DatasetError(f"none of the {len(queries)} queries in {cfg.queries} is about a video "
+                           f"of {cfg.collection}")
     report = replace(evaluate_queries(searcher, kept, SearchOptions(weights=cfg.weights)),
                      skipped_queries=len(queries) - len(kept))
     if cfg.json:
@@ -151,19 +133,4 @@ def evaluate(cfg: EvalConfig) -> int:
         Path(cfg.html).write_text(eval_page(report, searcher), encoding="utf-8")
         if not cfg.json:
             print(f"wrote {cfg.html}")
-    return 0
-
-
-def evaluate_any(cfg: EvalAnyConfig) -> int:
-    """Queries over a collection, or QVHighlights-format predictions against ground truth."""
-    if cfg.predictions or cfg.ground_truth:
-        if not (cfg.predictions and cfg.ground_truth):
-            print("vidseek eval: --predictions and --ground-truth go together", file=sys.stderr)
-            return 1
-        from vidseek.pipelines.eval_moments import EvalMomentsConfig, eval_moments
-
-        return eval_moments(EvalMomentsConfig(cfg.predictions, cfg.ground_truth, cfg.json))
-    if not cfg.queries:
-        print("vidseek eval: give a queries file (or --predictions with --ground-truth)", file=sys.stderr)
-        return 1
-    return evaluate(EvalConfig(cfg.queries, cfg.collection, cfg.json, cfg.html, cfg.format))
+    return Outcome.OK

@@ -2,7 +2,8 @@
 
 Each video that fails is recorded in the catalog with its error and the job goes on; a rerun
 skips (video, expert) pairs already done with the same weights. The engine (extract.engines)
-chooses how workers run; the worker (extract.worker) does one video.
+chooses how workers run; the worker (extract.worker) does one video. What could not run at all
+raises (vidseek.errors, OSError); the CLI maps it to exit code 2.
 """
 
 from __future__ import annotations
@@ -13,40 +14,38 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from vidseek.errors import CollectionError, VidseekError
+from vidseek import console
+from vidseek.errors import ConfigError, Outcome
 from vidseek.extract.engines import ENGINES
-from vidseek.extract.run import one_line
 from vidseek.extract.worker import ExtractConfig, VideoResult, Worker, expand_paths
-
-EXIT_OK, EXIT_SOME_FAILED, EXIT_ERROR = 0, 1, 2
 
 __all__ = ["ExtractConfig", "extract_collection"]
 
 
-def extract_collection(cfg: ExtractConfig) -> int:
-    """Extract every video of cfg.paths into cfg.collection. Exit 0 all done, 1 some failed."""
+def check(cfg: ExtractConfig) -> None:
+    """Values no type checks: raise ConfigError naming the option."""
+    for name, low in (("workers", 1), ("prefetch", 0), ("frame_chunk", 1)):
+        if int(getattr(cfg, name)) < low:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least {low}, "
+                              f"got {getattr(cfg, name)}")
+
+
+def extract_collection(cfg: ExtractConfig) -> Outcome:
+    """Extract every video of cfg.paths into cfg.collection: OK, or SOME_FAILED (the rest done)."""
     t0 = time.monotonic()
+    check(cfg)
     paths = expand_paths(cfg.paths)
     if not paths:
-        print("vidseek extract: no videos found in the given paths", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        ENGINES.get(cfg.engine)
-        worker = Worker(cfg) if cfg.workers <= 1 and cfg.engine == "local" else None
-    except (VidseekError, OSError, KeyError) as err:
-        print(f"vidseek extract: {one_line(err)}", file=sys.stderr)
-        return EXIT_ERROR
+        raise ConfigError(f"no videos found in {', '.join(map(str, cfg.paths))}")
+    engine = ENGINES.get(cfg.engine)
+    worker = Worker(cfg) if cfg.workers <= 1 and cfg.engine == "local" else None
     if worker is None:  # fail on an unusable collection before forking workers
-        try:
-            from vidseek.store import FeatureStore
+        from vidseek.store import FeatureStore
 
-            FeatureStore(cfg.collection).close()
-        except CollectionError as err:
-            print(f"vidseek extract: {err}", file=sys.stderr)
-            return EXIT_ERROR
+        FeatureStore(cfg.collection).close()
     results: list[VideoResult] = []
-    bar = tqdm(total=len(paths), desc="extract", unit="video", disable=not cfg.progress,
-               file=sys.stderr)
+    bar = tqdm(total=len(paths), desc="extract", unit="video",
+               disable=console.bar_disable(cfg.progress), file=sys.stderr)
 
     def report(res: VideoResult) -> None:
         results.append(res)
@@ -56,16 +55,12 @@ def extract_collection(cfg: ExtractConfig) -> int:
             tqdm.write(f"FAILED {res.error}", file=sys.stderr)
 
     try:
-        ENGINES.get(cfg.engine)(cfg, paths, report, worker)
-    except VidseekError as err:  # the engine itself could not run (e.g. Ray missing)
+        engine(cfg, paths, report, worker)
+    finally:
         bar.close()
-        print(f"vidseek extract: {one_line(err)}", file=sys.stderr)
-        return EXIT_ERROR
-    bar.close()
     counts = {s: sum(r.status == s for r in results) for s in ("done", "skipped", "failed")}
-    print(
+    console.note(
         f"extract: {counts['done']} done, {counts['skipped']} already done, "
-        f"{counts['failed']} failed in {time.monotonic() - t0:.1f} s -> {cfg.collection}",
-        file=sys.stderr,
+        f"{counts['failed']} failed in {time.monotonic() - t0:.1f} s -> {cfg.collection}"
     )
-    return EXIT_SOME_FAILED if counts["failed"] else EXIT_OK
+    return Outcome.SOME_FAILED if counts["failed"] else Outcome.OK

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from vidseek.errors import CollectionError, WeightsMismatchError
+from vidseek import console
+from vidseek.errors import CollectionError, Outcome, WeightsMismatchError
 from vidseek.models.rundir import RunDir
 from vidseek.registry import UnknownNameError
 from vidseek.search.spaces import (
@@ -57,8 +58,8 @@ def index_space(store: FeatureStore, space: Space, progress: bool = True) -> tup
     try:
         idx = SpaceIndex(store, space.name, space.dim, space.identity)
     except WeightsMismatchError:
-        print(f"vidseek index: space {space.name} was built with other weights or encoder; rebuilding",
-              file=sys.stderr)
+        console.note(f"vidseek index: space {space.name} was built with other weights or encoder; "
+                     "rebuilding")
         drop_space(store, space.name)
         idx = SpaceIndex(store, space.name, space.dim, space.identity)
     done = [{r.video_id for r in store.catalog.features(expert=ex, status="done")} for ex in space.experts]
@@ -66,7 +67,7 @@ def index_space(store: FeatureStore, space: Space, progress: bool = True) -> tup
     have = idx.video_ids()
     todo = [v for v in videos if v not in have]
     rows = 0
-    for vid in tqdm(todo, desc=f"index {space.name}", unit="video", disable=not progress or not todo,
+    for vid in tqdm(todo, desc=f"index {space.name}", unit="video", disable=console.bar_disable(progress and bool(todo)),
                     file=sys.stderr):
         feats = {ex: store.get(vid, ex) for ex in space.experts}
         times, vecs = space.embed_video(feats)
@@ -76,7 +77,7 @@ def index_space(store: FeatureStore, space: Space, progress: bool = True) -> tup
     return len(todo), len(videos) - len(todo), rows
 
 
-def build_index(cfg: IndexConfig) -> int:
+def build_index(cfg: IndexConfig) -> Outcome:
     from vidseek.index import drop_space, list_spaces, read_settings, write_settings
     from vidseek.search.engine import load_encoder, space_context
 
@@ -99,8 +100,8 @@ def build_index(cfg: IndexConfig) -> int:
             if RunDir.existing(run) is not None:
                 names.append(name)
             else:
-                print(f"vidseek index: space {name}: its run dir {run} is gone; its index is left as it is",
-                      file=sys.stderr)
+                console.note(f"vidseek index: space {name}: its run dir {run} is gone; "
+                             "its index is left as it is")
     if not names:
         raise CollectionError(
             f"no searchable expert in {cfg.collection} (has: {', '.join(experts)}); "
@@ -131,4 +132,4 @@ def build_index(cfg: IndexConfig) -> int:
         t = total.get(name, {})
         print(f"{name:<16}{added:>8}{skipped:>9}{rows:>12}{t.get('n', 0):>12}  {t.get('factory', '')}")
     print(f"encoder {encoder_name}; {len(store.catalog.videos())} videos in {cfg.collection}")
-    return 0
+    return Outcome.OK

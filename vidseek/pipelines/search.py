@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidseek.errors import CollectionError
+from vidseek.errors import CollectionError, ConfigError, Outcome
 from vidseek.registry import UnknownNameError
 from vidseek.search.engine import (
     RERANKERS,
@@ -54,21 +53,22 @@ def format_table(hits: list[Hit]) -> str:
     return "\n".join(lines)
 
 
-def search(cfg: SearchConfig) -> int:
+def check(cfg: SearchConfig) -> None:
+    """Values no type checks: raise ConfigError naming the option."""
     if not cfg.query.strip():
-        print("vidseek search: the query is empty", file=sys.stderr)
-        return 1
-    try:
-        searcher = open_searcher(cfg.collection)
-        rerank = load_reranker(cfg.rerank, searcher.store) if cfg.rerank else None
-    except CollectionError as err:
-        print(f"vidseek search: {err}", file=sys.stderr)
-        return 1
+        raise ConfigError("the query is empty")
+    if cfg.top < 1:
+        raise ConfigError(f"--top must be at least 1, got {cfg.top}")
+
+
+def search(cfg: SearchConfig) -> Outcome:
+    check(cfg)
+    searcher = open_searcher(cfg.collection)
+    rerank = load_reranker(cfg.rerank, searcher.store) if cfg.rerank else None
     unknown = sorted(set(cfg.weights or {}) - set(searcher.spaces))
     if unknown:
-        print(f"vidseek search: --weights names {', '.join(unknown)}, not an indexed space; "
-              f"known: {', '.join(sorted(searcher.spaces))}", file=sys.stderr)
-        return 1
+        raise ConfigError(f"--weights names {', '.join(unknown)}, not an indexed space of "
+                          f"{cfg.collection}; known: {', '.join(sorted(searcher.spaces))}")
     opts = SearchOptions(top=cfg.top, videos=cfg.videos, weights=cfg.weights, rerank=rerank)
     hits = searcher.search(cfg.query, opts)
     if cfg.json:
@@ -81,4 +81,4 @@ def search(cfg: SearchConfig) -> int:
         Path(cfg.html).write_text(search_page(cfg.query, hits, searcher.store), encoding="utf-8")
         if not cfg.json:
             print(f"wrote {cfg.html}")
-    return 0
+    return Outcome.OK

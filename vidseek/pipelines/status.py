@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 
-from vidseek.errors import CollectionError
+from vidseek.errors import Outcome
 
 
 @dataclass
@@ -15,15 +14,11 @@ class StatusConfig:
     json: bool = False
 
 
-def status(cfg: StatusConfig) -> int:
+def status(cfg: StatusConfig) -> Outcome:
+    """Print the catalog's per-video state; a missing collection raises CollectionError."""
     from vidseek.store import FeatureStore
 
-    try:
-        store = FeatureStore(cfg.collection, create=False)
-    except CollectionError as err:
-        print(f"vidseek status: {err}", file=sys.stderr)
-        return 1
-    with store:
+    with FeatureStore(cfg.collection, create=False) as store:
         videos = store.catalog.video_rows()
         feats = store.catalog.features()
     by_video: dict[str, dict[str, dict[str, str | None]]] = {}
@@ -39,10 +34,10 @@ def status(cfg: StatusConfig) -> int:
     counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "failed", "pending")}
     if cfg.json:
         print(json.dumps({"counts": counts, "videos": rows}, indent=1))
-        return 0
+        return Outcome.OK
     if not rows:
         print(f"{cfg.collection}: no videos yet (run `vidseek extract PATH --collection ...`)")
-        return 0
+        return Outcome.OK
     for r in rows:
         experts = " ".join(
             f"{name}:{'ok' if e['status'] == 'done' else 'FAILED'}"
@@ -56,4 +51,4 @@ def status(cfg: StatusConfig) -> int:
         f"{len(rows)} videos: {counts['done']} done, {counts['failed']} failed, "
         f"{counts['pending']} pending"
     )
-    return 0
+    return Outcome.OK

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from vidseek import console
+from vidseek.errors import ConfigError, Outcome
 from vidseek.models.datasets.synth import (
     SOUNDS,
     VARIANTS,
@@ -31,8 +33,13 @@ class SynthConfig:
     progress: bool = True
 
 
-def synth(cfg: SynthConfig) -> int:
+def synth(cfg: SynthConfig) -> Outcome:
     """Write OUT/videos/*.mp4, captions.jsonl, moments.jsonl, scenes.jsonl and README.md."""
+    if cfg.videos < 1:
+        raise ConfigError(f"--videos must be at least 1, got {cfg.videos}")
+    if not 0 < cfg.min_duration <= cfg.max_duration:
+        raise ConfigError(f"need 0 < --min-duration <= --max-duration, got {cfg.min_duration} "
+                          f"and {cfg.max_duration}")
     from vidseek.models.datasets.synth_render import FPS, HEIGHT, SAMPLE_RATE, WIDTH, write_mp4
 
     out = Path(cfg.out)
@@ -51,7 +58,7 @@ def synth(cfg: SynthConfig) -> int:
          "background": s.background, "caption": s.caption, "split": splits[s.family],
          "events": [vars(e) for e in s.events], "sound": vars(s.sound)} for s in scenes])
     if cfg.render:
-        for i, s in enumerate(tqdm(scenes, desc="synth", unit="video", disable=not cfg.progress,
+        for i, s in enumerate(tqdm(scenes, desc="synth", unit="video", disable=console.bar_disable(cfg.progress),
                                    file=sys.stderr)):
             path = out / "videos" / f"{s.video}.mp4"
             if not path.exists():
@@ -64,8 +71,8 @@ def synth(cfg: SynthConfig) -> int:
         counts=", ".join(f"{k} {sum(v == k for v in splits.values())} pairs"
                          for k in ("train", "val", "test")),
     ))
-    print(f"synth: {len(scenes)} videos -> {out}", file=sys.stderr)
-    return 0
+    console.note(f"synth: {len(scenes)} videos -> {out}")
+    return Outcome.OK
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:

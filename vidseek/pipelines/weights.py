@@ -1,12 +1,19 @@
-"""`vidseek weights list` and `vidseek weights import FILE --expert NAME`."""
+"""`vidseek weights list` and `vidseek weights import FILE --expert NAME`.
+
+`list` shows every expert and text encoder, grouped as the default set (what `make setup`
+installs and vidseek uses offline) and the online-only / optional rest, so a fresh install reads
+"default set: all found" rather than a count of files nobody needs.
+"""
 
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
+from typing import Any
 
-from vidseek.errors import VidseekError
+from vidseek.errors import Outcome
+
+DEFAULT, ONLINE, OPTIONAL = "default", "online-only", "optional"
 
 
 @dataclass
@@ -21,44 +28,68 @@ class WeightsImportConfig:
     expert: str
 
 
-def weights_list(cfg: WeightsListConfig) -> int:
-    """Print every card's weights: found / missing, where, sha256, default or optional."""
+def weight_set(row: dict[str, Any]) -> str:
+    """default / online-only / optional for one list_weights row, from its expert card: the
+    default set, weights only a download gives (`fetch="online"`), or an optional extra."""
+    if row.get("default"):
+        return DEFAULT
+    if row.get("fetch") == "online":
+        return ONLINE
+    return OPTIONAL
+
+
+def summary(rows: list[dict[str, Any]]) -> list[str]:
+    """The lines under the table: the default set's state, then the online-only and optional."""
+    by: dict[str, list[dict[str, Any]]] = {DEFAULT: [], ONLINE: [], OPTIONAL: []}
+    for r in rows:
+        by[str(r["set"])].append(r)
+    missing = [str(r["expert"]) for r in by[DEFAULT] if r["status"] != "found"]
+    lines = [f"default set: {'all found' if not missing else 'MISSING ' + ', '.join(missing)}"
+             + ("" if not missing else " (put a file at the path shown, or "
+                "`vidseek weights import FILE --expert NAME`)")]
+    for kind, how in ((ONLINE, "download with VIDSEEK_ONLINE=1 or `vidseek weights import FILE "
+                               "--expert NAME`"),
+                      (OPTIONAL, "an optional extra; see the README")):
+        absent = [str(r["expert"]) for r in by[kind] if r["status"] != "found"]
+        found = [str(r["expert"]) for r in by[kind] if r["status"] == "found"]
+        if absent:
+            lines.append(f"{kind}, not here: {', '.join(absent)} ({how})")
+        if found:
+            lines.append(f"{kind}, found: {', '.join(found)}")
+    return lines
+
+
+def weights_list(cfg: WeightsListConfig) -> Outcome:
+    """Print every expert's weights: which set, found / missing, where, sha256, path."""
     from vidseek.extract.experts import all_cards
     from vidseek.weights import list_weights, weights_dir
 
-    rows = list_weights(all_cards(), with_sha256=cfg.sha256)
+    rows = [dict(r) for r in list_weights(all_cards(), with_sha256=cfg.sha256)]
+    for r in rows:
+        r["set"] = weight_set(r)
     if cfg.json:
-        print(json.dumps({"weights_dir": str(weights_dir()), "weights": rows}, indent=1))
-        return 0
+        print(json.dumps({"weights_dir": str(weights_dir()), "weights": rows,
+                          "summary": summary(rows)}, indent=1))
+        return Outcome.OK
     print(f"weights dir: {weights_dir()}")
     header = ("expert", "set", "status", "where", "sha256", "path")
     table = [header] + [
-        (str(r["expert"]), "default" if r["default"] else "optional", str(r["status"]),
-         str(r["where"] or "-"), str(r["sha256"] or "-")[:12], str(r["path"]))
+        (str(r["expert"]), str(r["set"]), str(r["status"]), str(r["where"] or "-"),
+         str(r["sha256"] or "-")[:12], str(r["path"]))
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
-    missing = [str(r["expert"]) for r in rows if r["status"] == "missing" and r["default"]]
-    optional = [str(r["expert"]) for r in rows if r["status"] == "missing" and not r["default"]]
-    if missing:
-        print(f"default weights missing: {', '.join(missing)}: put a file at the path shown, "
-              "or `vidseek weights import FILE --expert NAME`")
-    if optional:
-        print(f"optional, not installed: {', '.join(optional)} (add one the same way to use it)")
-    return 0
+    print("\n".join(summary(rows)))
+    return Outcome.OK
 
 
-def weights_import(cfg: WeightsImportConfig) -> int:
+def weights_import(cfg: WeightsImportConfig) -> Outcome:
     """Copy (or convert) a downloaded weights file into the weights dir under its expected name."""
     from vidseek.extract.experts import weights_of
     from vidseek.weights import file_sha256, import_weights
 
-    try:
-        dst = import_weights(cfg.file, weights_of(cfg.expert))
-    except (VidseekError, KeyError) as err:
-        print(f"vidseek weights import: {err}", file=sys.stderr)
-        return 1
+    dst = import_weights(cfg.file, weights_of(cfg.expert))
     print(f"{cfg.expert}: {dst} (sha256 {file_sha256(dst)})")
-    return 0
+    return Outcome.OK

@@ -20,7 +20,7 @@ from vidseek.extract.experts.base import Expert, ExpertOptions, TextEncoder
 from vidseek.registry import Registry, UnknownNameError
 from vidseek.weights import WeightSpec
 
-MODALITIES = ("appearance", "motion", "audio", "speech", "ocr")
+MODALITIES = ("appearance", "motion", "audio", "speech", "ocr", "shots")
 FETCH = ("package", "setup", "online")
 """Where a card's weights come from on a fresh install: an installed pip package ("package",
 found offline), a one-time conversion by `make setup` ("setup"), or a download / import the user

@@ -18,13 +18,13 @@ import numpy as np
 
 from vidseek.extract.experts._common import option
 from vidseek.extract.experts.base import (
-    EXPERTS,
     Expert,
     ExpertOptions,
     ExpertSession,
     ExpertSpec,
     WeightsInfo,
 )
+from vidseek.extract.experts.cards import ExpertCard, register_expert
 from vidseek.extract.shots import (
     BINS,
     MAX_SIDE,
@@ -85,7 +85,12 @@ class ShotsExpert(Expert):
         return ShotsSession(self, info)
 
 
-@EXPERTS.register("shots")
 def build_shots(options: ExpertOptions) -> Expert:
     """Shot cuts at 4 fps from colour histograms; weight-free, so tiny=True is the same expert."""
     return ShotsExpert("shots", options)
+
+
+register_expert(ExpertCard(
+    name="shots", modality="shots", builder=build_shots,
+    summary="shot cuts from HSV colour histograms at 4 fps (no weights): one row per shot",
+))

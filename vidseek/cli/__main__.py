@@ -1,0 +1,7 @@
+"""`python -m vidseek.cli ...`, the same as the `vidseek` script."""
+
+import sys
+
+from vidseek.cli import main
+
+sys.exit(main())
