@@ -279,15 +279,20 @@ def list_weights(cards: Iterable[WeightsUser], with_sha256: bool = True) -> list
     """One dict per (card, weights spec), by card name: expert, filename, source, status
     (found/missing), where, path, sha256 (None when missing or not asked), license, default
     (in the default set), optional (not needed by the default set), extra (the pip extra it
-    needs, or None), fetch (package / setup / online). A spec shared by two cards of one name
+    needs, or None), fetch (package / setup / online / none: a weight-free card, one row). A spec shared by two cards of one name
     (clip_b32's image and text towers) is one row."""
     users: dict[tuple[str, str], list[WeightsUser]] = {}
     specs: dict[tuple[str, str], WeightSpec] = {}
+    rows: list[dict[str, object]] = []
     for card in cards:
+        if not card.weights:  # weight-free (fetch "none"): listed, nothing to find
+            rows.append({"expert": card.name, "filename": None, "source": "no weights",
+                         "status": "found", "where": "none needed", "path": "-", "sha256": None,
+                         "license": None, "default": card.default, "optional": not card.default,
+                         "extra": card.extra, "fetch": card.fetch})
         for spec in card.weights:
             users.setdefault((card.name, spec.filename), []).append(card)
             specs.setdefault((card.name, spec.filename), spec)
-    rows: list[dict[str, object]] = []
     for key in sorted(specs):
         name, spec, by = key[0], specs[key], users[key]
         default = any(c.default for c in by)
@@ -308,7 +313,7 @@ def list_weights(cards: Iterable[WeightsUser], with_sha256: bool = True) -> list
             "extra": extra,
             "fetch": by[0].fetch,
         })
-    return rows
+    return sorted(rows, key=lambda r: (str(r["expert"]), str(r["filename"])))
 
 
 def import_weights(file: str | Path, spec: WeightSpec) -> Path:

@@ -48,7 +48,7 @@ CASES = {
     "unknown expert (describe)": (["describe", "{tmp}/a.mp4", "--experts", "nope"], ["nope", "known:"]),
     "unknown expert (weights import)": (["weights", "import", "{tmp}/f", "--expert", "nope"], ["nope", "known:"]),
     "unknown model": (["train", "nope", "--dataset", "synth:{tmp}", "--out", "{tmp}/run"], ["nope", "known:"]),
-    "bad config value (file)": (["train", "jemc_tiny", "--config", "{cfg}", "--dataset", "synth:{tmp}",
+    "bad config value (file)": (["train", "jemc", "--config", "{cfg}", "--dataset", "synth:{tmp}",
                                  "--out", "{tmp}/run"], ["learning_rat"]),
     "bad config value (flag)": (["extract", "{tmp}", "--prefetch", "-1"], ["--prefetch"]),
     "bad --weights": (["search", "a dog", "--weights", "asr=lots"], ["asr=lots"]),

@@ -99,8 +99,8 @@ def test_every_flag_has_help_with_its_default(verb: str, parsers: dict[str, argp
 
 def test_choices_come_from_the_registries(parsers: dict[str, argparse.ArgumentParser]) -> None:
     from vidseek.extract.experts import EXPERTS, TEXT_ENCODERS
-    from vidseek.models.base import DATASETS, MODELS
-    from vidseek.search.spaces import SPACES
+    from vidseek.models.cards import DATASETS, MODELS
+    from vidseek.search.spaces import space_names
 
     text = {v: p.format_help().replace("\n", " ") for v, p in parsers.items()}
     flat = {v: " ".join(t.split()) for v, t in text.items()}
@@ -108,8 +108,9 @@ def test_choices_come_from_the_registries(parsers: dict[str, argparse.ArgumentPa
         assert name in flat["extract"] and name in flat["describe"]
     for name in TEXT_ENCODERS.names():
         assert name in flat["index"]
-    for name in ("asr", "effnet_lite0", "i3d", "ocr"):
-        assert name in SPACES and name in flat["index"]
+    assert {"asr", "effnet_lite0", "i3d", "ocr"} <= set(space_names())
+    for name in space_names():
+        assert name in flat["index"]
     for name in MODELS.names():
         assert name in flat["train"]
     for name in DATASETS.names():
@@ -126,7 +127,7 @@ def test_file_only_fields_are_documented_in_one_place() -> None:
 
 def test_train_lr_and_index_encoder_reach_their_configs() -> None:
     _, cfg = config_of(build_parser().parse_args(
-        ["train", "jemc_tiny", "--dataset", "synth:/tmp/x", "--out", "/tmp/run", "--lr", "1e-3"]))
+        ["train", "jemc", "--dataset", "synth:/tmp/x", "--out", "/tmp/run", "--lr", "1e-3"]))
     assert cfg.lr == pytest.approx(0.001) and isinstance(cfg.lr, float)
     _, cfg = config_of(build_parser().parse_args(["index", "--collection", "c", "--encoder", "glove50"]))
     assert cfg.encoder == "glove50"

@@ -122,14 +122,12 @@ def extract_args(p: argparse.ArgumentParser) -> None:
 
 
 def index_args(p: argparse.ArgumentParser) -> None:
-    from vidseek import plugins
     from vidseek.extract.experts import TEXT_ENCODERS
-    from vidseek.search.spaces import SPACES
+    from vidseek.search.spaces import space_names
 
-    plugins.load_spaces()
     collection(p)
     p.add_argument("--spaces", type=csv, metavar="A,B",
-                   help=f"comma-separated search spaces, of: {listing(SPACES)}, or a trained "
+                   help=f"comma-separated search spaces, of: {', '.join(space_names())}, or a trained "
                         "space indexed before (default: every space whose expert is present)")
     p.add_argument("--model", metavar="RUN_DIR",
                    help="also index the collection with a trained run (jemc, mmt, fvmr) "

@@ -21,10 +21,10 @@ from vidseek.registry import Registry, UnknownNameError
 from vidseek.weights import WeightSpec
 
 MODALITIES = ("appearance", "motion", "audio", "speech", "ocr", "shots")
-FETCH = ("package", "setup", "online")
+FETCH = ("package", "setup", "online", "none")
 """Where a card's weights come from on a fresh install: an installed pip package ("package",
-found offline), a one-time conversion by `make setup` ("setup"), or a download / import the user
-does ("online")."""
+found offline), a one-time conversion by `make setup` ("setup"), a download / import the user
+does ("online"), or nowhere: a weight-free expert ("none", e.g. the shot-cut detector)."""
 
 DEFAULT_PROMPT = "a video of {label}"
 DEFAULT_TOPK = 10
@@ -100,6 +100,8 @@ class ExpertCard:
             raise ValueError(f"expert {self.name}: modality {self.modality!r}; known: {', '.join(MODALITIES)}")
         if self.fetch not in FETCH:
             raise ValueError(f"expert {self.name}: fetch {self.fetch!r}; known: {', '.join(FETCH)}")
+        if self.fetch == "none" and self.weights:
+            raise ValueError(f"expert {self.name}: fetch 'none' means no weights, but it lists some")
         if (self.label_file is None) != (self.classes is None):
             raise ValueError(f"expert {self.name}: a classifier sets both label_file and classes")
         if isinstance(self.space, ConseFeed) and self.classes is None:

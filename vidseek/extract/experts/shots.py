@@ -91,6 +91,6 @@ def build_shots(options: ExpertOptions) -> Expert:
 
 
 register_expert(ExpertCard(
-    name="shots", modality="shots", builder=build_shots,
+    name="shots", modality="shots", builder=build_shots, fetch="none",
     summary="shot cuts from HSV colour histograms at 4 fps (no weights): one row per shot",
 ))
