@@ -6,16 +6,21 @@ at a time; every engine (in-process, process pool, Ray actors) runs this same wo
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import sqlite3
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidseek.extract.experts import ExpertOptions, create_expert
 from vidseek.extract.probe import probe
-from vidseek.extract.run import one_line, run_experts
-from vidseek.store import Catalog, FeatureStore
+from vidseek.extract.run import decode_and_run, one_line
+from vidseek.store import Catalog, FeatureStore, StoreWriteError
+from vidseek.store.catalog import DecodeNote, decode_note, set_decode_note
+from vidseek.types import VideoInfo
 
 VIDEO_EXTENSIONS = frozenset(
     ".mp4 .m4v .mkv .webm .avi .mov .mpg .mpeg .wmv .flv .ts .mts .3gp .ogv".split()
@@ -50,6 +55,7 @@ class VideoResult:
     status: str  # done | failed | skipped
     error: str | None = None
     experts_failed: dict[str, str] = field(default_factory=dict)
+    fatal: bool = False  # a write failed in a way no later write can avoid: stop the batch
 
 
 class Worker:
@@ -63,11 +69,27 @@ class Worker:
         self.store = FeatureStore(cfg.collection)
 
     def __call__(self, path: str) -> VideoResult:
+        """One video; a failed store write becomes this video's failure (fatal when no later
+        write can succeed either), never a traceback."""
+        try:
+            try:
+                return self._extract(path)
+            except sqlite3.Error as db_err:  # a catalog write: disk full, read-only
+                raise StoreWriteError.from_sqlite(self.store.catalog.path, db_err) from None
+        except StoreWriteError as err:
+            vid = self.store.catalog.video_id_for_path(path)
+            if vid is not None:
+                try:
+                    self.store.catalog.set_video_status(vid, "failed", str(err))
+                except Exception:  # noqa: BLE001 - the catalog itself is what failed
+                    pass
+            return VideoResult(path, vid, "failed", str(err), fatal=err.fatal)
+
+    def _extract(self, path: str) -> VideoResult:
         store, cat = self.store, self.store.catalog
-        if not os.path.exists(path):
-            vid = new_video_id(cat, path)
-            cat.record_failed_path(vid, path, f"{path}: no such file")
-            return VideoResult(path, vid, "failed", f"{path}: no such file")
+        if not os.path.exists(path):  # a mistyped path: reported, never recorded
+            return VideoResult(path, cat.video_id_for_path(path), "failed",
+                               f"{path}: no such file")
         known = cat.video_id_for_path(path)
         try:
             info = probe(path, video_id=known or new_video_id(cat, path))
@@ -81,28 +103,55 @@ class Worker:
             if self.cfg.force or not store.has(info.video_id, e.spec.name, e.weights.sha256)
         ]
         if not todo:
-            cat.upsert_video(info, status="done")
+            cat.upsert_video(_decoded_info(cat, info), status="done")
             return VideoResult(path, info.video_id, "skipped")
         cat.upsert_video(info, status="pending")
         try:
-            feats, errors = run_experts(path, todo, info, self.cfg.backend, self.cfg.frame_chunk,
-                                        self.cfg.prefetch)
+            out = decode_and_run(path, todo, info, self.cfg.backend, self.cfg.frame_chunk,
+                                 self.cfg.prefetch)
+            feats, errors = out.features, out.errors
         except Exception as err:  # noqa: BLE001 - decode failure (corrupt, vanished file)
             msg = one_line(err, path)
             errors = {e.spec.name: msg for e in todo}
-            feats = {}
-        for expert in todo:
+            feats, out = {}, None
+        if out is not None:
+            set_decode_note(cat, info.video_id, DecodeNote(
+                "+".join(out.backends) or None, out.decoded_end, info.duration))
+            if out.decoded_end is not None:  # the decoded end is the video's end from now on
+                cat.upsert_video(_decoded_info(cat, info), status="pending")
+                print(f"WARNING {path}: truncated at {out.decoded_end:.1f} s of "
+                      f"{info.duration:.1f} s; kept the rows before it", file=sys.stderr)
+        for k, expert in enumerate(todo):
             name = expert.spec.name
-            if name in feats:
-                store.put(info.video_id, feats[name], expert.spec, expert.weights)
-            else:
-                store.mark_failed(info.video_id, name, errors.get(name, "no output"))
+            try:
+                if name in feats:
+                    store.put(info.video_id, feats[name], expert.spec, expert.weights)
+                else:
+                    store.mark_failed(info.video_id, name, errors.get(name, "no output"))
+            except StoreWriteError as err:  # the rest cannot be trusted to land either
+                for later in todo[k:]:
+                    errors[later.spec.name] = str(err)
+                    try:
+                        store.mark_failed(info.video_id, later.spec.name, str(err))
+                    except StoreWriteError:
+                        pass
+                msg = str(err)
+                cat.set_video_status(info.video_id, "failed", msg)
+                return VideoResult(path, info.video_id, "failed", msg, errors, fatal=err.fatal)
         if errors:
             msg = "; ".join(f"{k}: {v}" for k, v in errors.items())
             cat.set_video_status(info.video_id, "failed", msg)
             return VideoResult(path, info.video_id, "failed", msg, errors)
         cat.set_video_status(info.video_id, "done")
         return VideoResult(path, info.video_id, "done")
+
+
+def _decoded_info(cat: Catalog, info: VideoInfo) -> VideoInfo:
+    """The probe's info, with the decoded end as the duration for a truncated video."""
+    note = decode_note(cat, info.video_id)
+    if note is None or note.decoded_end is None:
+        return info
+    return dataclasses.replace(info, duration=min(info.duration, note.decoded_end))
 
 
 def new_video_id(catalog: Catalog, path: str) -> str:
@@ -115,7 +164,19 @@ def new_video_id(catalog: Catalog, path: str) -> str:
 
 
 def expand_paths(paths: Iterable[str]) -> list[str]:
-    """Files as given (absolute), folders walked for video extensions, sorted; order kept."""
+    """Files as given (absolute), folders walked for video extensions, sorted; order kept.
+    When none of them exists (a mistyped path) the list is empty and each is named on stderr,
+    so `extract` exits 2 without creating a collection; a missing path among real ones stays,
+    and is reported failed without a catalog row."""
+    out = _expand(paths)
+    if out and not any(os.path.exists(p) for p in out):
+        for p in out:
+            print(f"vidseek extract: {p}: no such file", file=sys.stderr)
+        return []
+    return out
+
+
+def _expand(paths: Iterable[str]) -> list[str]:
     out: list[str] = []
     for p in paths:
         path = Path(p).expanduser()

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from vidseek.types import VideoInfo
 
@@ -34,6 +35,24 @@ CREATE TABLE IF NOT EXISTS features (
     weights_sha TEXT, random_weights INTEGER,
     fps REAL, window REAL, stride REAL, updated REAL,
     PRIMARY KEY (video_id, expert)
+);
+"""
+
+# Added by the reliability work (issue 13) as new tables, so older catalogs gain them on open
+# and the statements above stay as they are: per-video decode notes (which backend made the
+# frames; where a truncated stream ended) and per-shard checks (sha256 of the file, verified
+# on read), and per-video leases of concurrent extract runs.
+EXTRA_SCHEMA = """
+CREATE TABLE IF NOT EXISTS decode_notes (
+    video_id TEXT PRIMARY KEY, backend TEXT, decoded_end REAL, duration REAL, updated REAL
+);
+CREATE TABLE IF NOT EXISTS shard_checks (
+    video_id TEXT NOT NULL, expert TEXT NOT NULL, shard TEXT NOT NULL,
+    sha256 TEXT NOT NULL, n_rows INTEGER NOT NULL, values_dtype TEXT,
+    PRIMARY KEY (video_id, expert)
+);
+CREATE TABLE IF NOT EXISTS leases (
+    path TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since REAL NOT NULL
 );
 """
 
@@ -64,6 +83,7 @@ class Catalog:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
+        self._conn.executescript(EXTRA_SCHEMA)
 
     def close(self) -> None:
         self._conn.close()
@@ -170,6 +190,90 @@ class Catalog:
                 sql += f" AND {col}=?"
                 args.append(val)
         return [_record(r) for r in self.execute(sql + " ORDER BY video_id, expert", tuple(args))]
+
+
+@dataclass(frozen=True)
+class ShardCheck:
+    """What a done shard must be when read: its file's sha256 and row count."""
+
+    shard: str
+    sha256: str
+    n_rows: int
+    values_dtype: str | None
+
+
+@dataclass(frozen=True)
+class DecodeNote:
+    """Which backend decoded a video, and where its stream ended when it ended early."""
+
+    backend: str | None
+    decoded_end: float | None
+    duration: float | None
+
+
+def open_readonly(path: Path) -> Catalog:
+    """A Catalog on a collection that cannot be written (a read-only mount, another user's
+    folder): SQLite `immutable=1`, which needs no -wal/-shm side files and creates none."""
+    cat = Catalog.__new__(Catalog)
+    cat.path = Path(path)
+    uri = f"file:{quote(str(cat.path.resolve()))}?immutable=1"
+    cat._conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+    cat._conn.row_factory = sqlite3.Row
+    return cat
+
+
+def _missing_table(err: sqlite3.OperationalError) -> bool:
+    """An older catalog opened read-only lacks the EXTRA_SCHEMA tables: read as empty."""
+    return "no such table" in str(err)
+
+
+def set_feature_checked(cat: Catalog, rec: FeatureRecord, check: ShardCheck) -> None:
+    """The done record and its shard check in one transaction: never one without the other."""
+    with cat.transaction() as c:
+        cat.set_feature(rec)
+        c.execute(
+            "INSERT OR REPLACE INTO shard_checks (video_id, expert, shard, sha256, n_rows, "
+            "values_dtype) VALUES (?,?,?,?,?,?)",
+            (rec.video_id, rec.expert, check.shard, check.sha256, check.n_rows,
+             check.values_dtype),
+        )
+
+
+def shard_check(cat: Catalog, video_id: str, expert: str) -> ShardCheck | None:
+    try:
+        row = cat.execute(
+            "SELECT shard, sha256, n_rows, values_dtype FROM shard_checks "
+            "WHERE video_id=? AND expert=?", (video_id, expert),
+        ).fetchone()
+    except sqlite3.OperationalError as err:
+        if _missing_table(err):
+            return None
+        raise
+    return None if row is None else ShardCheck(row[0], row[1], int(row[2]), row[3])
+
+
+def set_decode_note(cat: Catalog, video_id: str, note: DecodeNote) -> None:
+    cat.execute(
+        "INSERT OR REPLACE INTO decode_notes (video_id, backend, decoded_end, duration, updated) "
+        "VALUES (?,?,?,?,?)",
+        (video_id, note.backend, note.decoded_end, note.duration, time.time()),
+    )
+
+
+def decode_note(cat: Catalog, video_id: str) -> DecodeNote | None:
+    return decode_notes(cat, video_id).get(video_id)
+
+
+def decode_notes(cat: Catalog, video_id: str | None = None) -> dict[str, DecodeNote]:
+    try:
+        sql = "SELECT video_id, backend, decoded_end, duration FROM decode_notes"
+        rows = cat.execute(sql + " WHERE video_id=?", (video_id,)) if video_id is not None \
+            else cat.execute(sql)
+        return {r[0]: DecodeNote(r[1], r[2], r[3]) for r in rows}
+    except sqlite3.OperationalError as err:
+        if _missing_table(err):
+            return {}
+        raise
 
 
 def _info(row: sqlite3.Row) -> VideoInfo:
