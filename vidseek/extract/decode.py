@@ -60,6 +60,7 @@ class DecodedBatch(FrameBatch):
     """A FrameBatch that says which backend decoded it."""
 
     backend: str = ""
+    gaps: tuple[tuple[float, float], ...] = ()  # (from, to) s with no decodable frame, before it
 
 
 def covered_until(last_start: float, fps: float, duration: float | None) -> float:
@@ -190,8 +191,9 @@ class PyAVDecoder:
         self._fps = fps or 25.0
         self._used = False
 
-    def _decoded(self) -> Iterator[tuple[float, av.VideoFrame]]:
-        """(display time, frame) in presentation order."""
+    def _decoded(self) -> Iterator[tuple[float, av.VideoFrame, bool]]:
+        """(display time, frame, whether undecodable packets came just before it) in
+        presentation order."""
         if self._used:  # a second call starts over: reopen rather than seek (exact, simple)
             self._container.close()
             self._container = av.open(self.path, metadata_errors="ignore")
@@ -202,7 +204,7 @@ class PyAVDecoder:
         self._used = True
         # avi has no pts of its own: ffmpeg reorders dts-as-pts with B-frames; count from dts
         clock = _FrameClock(1 / self._fps, prefer_dts=self._container.format.name == "avi")
-        n_ok = n_bad = 0
+        n_ok = n_bad = seen_bad = 0
         packets = self._container.demux(self._stream)
         while True:
             try:
@@ -219,7 +221,8 @@ class PyAVDecoder:
                 continue
             for frame in frames:
                 n_ok += 1
-                yield clock(frame), frame
+                yield clock(frame), frame, n_bad > seen_bad
+                seen_bad = n_bad
         if n_ok == 0:
             why = f"{n_bad} undecodable packets" if n_bad else "no frames"
             raise DecodeError(f"{self.path}: corrupt video stream ({why})")
@@ -254,35 +257,50 @@ class PyAVDecoder:
             return np.ascontiguousarray(np.rot90(arr, rot // 90)) if rot else arr
 
         prev_t = 0.0
-        for t, frame in self._decoded():
+        gaps: list[tuple[float, float]] = []
+        for t, frame, broke in self._decoded():
+            # corrupt packets before `frame`: the previous frame covers one frame duration,
+            # the times after it up to `frame` have no frame (a gap, reported with the batch)
+            hole = prev_t + 1.0 / self._fps if broke and prev is not None else None
+            if hole is not None and t - hole > eps and i < n:
+                gaps.append((hole, t))
             while i < n and times[i] + eps < t:  # `frame` is not on screen yet at times[i]
+                if hole is not None and times[i] + eps >= hole:
+                    i += 1
+                    continue
                 if prev_rgb is None:
                     prev_rgb = rgb(prev if prev is not None else frame)
                 out = batcher.add(float(times[i]), prev_rgb)
                 if out is not None:
-                    yield self._tag(out)
+                    yield self._tag(out, gaps)
                 i += 1
             if i >= n:
                 break
             prev, prev_rgb, prev_t = frame, None, t
         last_t = prev_t
         duration = self.info.duration if self.info else None
-        limit = covered_until(last_t, self._fps, duration) + eps
-        while i < n and prev is not None and times[i] <= limit:  # past the last frame
+        limit = covered_until(last_t, self._fps, duration)
+        while i < n and prev is not None and times[i] + eps < limit:  # past the last frame
             if prev_rgb is None:
                 prev_rgb = rgb(prev)
             out = batcher.add(float(times[i]), prev_rgb)
             if out is not None:
-                yield self._tag(out)
+                yield self._tag(out, gaps)
             i += 1
         tail = batcher.flush()
         if tail is not None:
-            yield self._tag(tail)
+            yield self._tag(tail, gaps)
+        elif gaps:  # a gap after the last requested frame's batch: its own empty batch
+            yield self._tag(FrameBatch(np.zeros(0), np.zeros((0, 1, 1, 3), np.uint8)), gaps)
         if i < n and prev is not None:
             raise TruncatedVideo(self.path, last_t + 1.0 / self._fps, duration or 0.0)
 
-    def _tag(self, batch: FrameBatch) -> DecodedBatch:
-        return DecodedBatch(batch.times, batch.frames, self.name)
+    def _tag(self, batch: FrameBatch, gaps: list[tuple[float, float]] | None = None
+             ) -> DecodedBatch:
+        out = DecodedBatch(batch.times, batch.frames, self.name, tuple(gaps or ()))
+        if gaps:
+            gaps.clear()
+        return out
 
     def close(self) -> None:
         self._container.close()
@@ -363,8 +381,8 @@ class DecordDecoder:
         vr = self._reader(max_side)
         fps = self.info.fps or None
         last = float(self._pts[-1])
-        limit = covered_until(last, fps or 25.0, self.info.duration) + slack(fps)
-        n = int(np.searchsorted(times, limit, side="right"))
+        limit = covered_until(last, fps or 25.0, self.info.duration)
+        n = int(np.searchsorted(times + slack(fps), limit, side="left"))
         idx = frame_index_at(times[:n], self._pts, eps=slack(fps))
         for s in range(0, n, chunk):
             want = idx[s:s + chunk]

@@ -25,6 +25,7 @@ class RunOutcome:
     errors: dict[str, str] = field(default_factory=dict)
     backends: list[str] = field(default_factory=list)
     decoded_end: float | None = None  # set when the video stream ended before its duration
+    gaps: list[tuple[float, float]] = field(default_factory=list)  # corrupt spans: no frames
 
 
 def run_experts(
@@ -95,6 +96,7 @@ def decode_and_run(
             try:
                 for batch in streams.enter_context(closing(batches)):
                     made_by = getattr(batch, "backend", "") or str(backend or "")
+                    outcome.gaps.extend(getattr(batch, "gaps", ()))
                     if made_by and made_by not in outcome.backends:
                         outcome.backends.append(made_by)
                     width = len(batch.times)

@@ -13,6 +13,8 @@ import sqlite3
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 from pathlib import Path
 
 from vidseek.extract.experts import ExpertOptions, create_expert
@@ -20,7 +22,7 @@ from vidseek.extract.probe import probe
 from vidseek.extract.run import decode_and_run, one_line
 from vidseek.store import Catalog, FeatureStore, StoreWriteError
 from vidseek.store.catalog import DecodeNote, decode_note, set_decode_note
-from vidseek.types import VideoInfo
+from vidseek.types import Features, VideoInfo
 
 VIDEO_EXTENSIONS = frozenset(
     ".mp4 .m4v .mkv .webm .avi .mov .mpg .mpeg .wmv .flv .ts .mts .3gp .ogv".split()
@@ -110,14 +112,21 @@ class Worker:
             out = decode_and_run(path, todo, info, self.cfg.backend, self.cfg.frame_chunk,
                                  self.cfg.prefetch)
             feats, errors = out.features, out.errors
+            specs = {e.spec.name: e.spec for e in todo}
         except Exception as err:  # noqa: BLE001 - decode failure (corrupt, vanished file)
             msg = one_line(err, path)
             errors = {e.spec.name: msg for e in todo}
             feats, out = {}, None
         if out is not None:
             set_decode_note(cat, info.video_id, DecodeNote(
-                "+".join(out.backends) or None, out.decoded_end, info.duration))
+                "+".join(out.backends) or None, out.decoded_end, info.duration,
+                tuple((round(a, 3), round(b, 3)) for a, b in out.gaps)))
+            for a, b in out.gaps:
+                print(f"WARNING {path}: corrupt from {a:.1f} s to {b:.1f} s; no rows there",
+                      file=sys.stderr)
             if out.decoded_end is not None:  # the decoded end is the video's end from now on
+                feats = {n: _end_at(f, out.decoded_end) if specs[n].fps else f
+                         for n, f in feats.items()}
                 cat.upsert_video(_decoded_info(cat, info), status="pending")
                 print(f"WARNING {path}: truncated at {out.decoded_end:.1f} s of "
                       f"{info.duration:.1f} s; kept the rows before it", file=sys.stderr)
@@ -144,6 +153,13 @@ class Worker:
             return VideoResult(path, info.video_id, "failed", msg, errors)
         cat.set_video_status(info.video_id, "done")
         return VideoResult(path, info.video_id, "done")
+
+
+def _end_at(f: Features, end: float) -> Features:
+    """A frame expert's rows with no end past where the video stream broke."""
+    times = f.times.copy()
+    times[:, 1] = np.minimum(times[:, 1], end)
+    return dataclasses.replace(f, times=np.maximum(times, times[:, :1]))
 
 
 def _decoded_info(cat: Catalog, info: VideoInfo) -> VideoInfo:

@@ -46,6 +46,8 @@ def status(cfg: StatusConfig) -> int:
         flags = []
         if note is not None and note.decoded_end is not None:
             flags.append(f"truncated at {note.decoded_end:.1f} s of {note.duration or 0:.1f} s")
+        if note is not None:
+            flags += [f"corrupt from {a:.1f} s to {b:.1f} s (no rows there)" for a, b in note.gaps]
         experts = by_video.get(v["video_id"], {})
         flags += [e["error"] for e in experts.values() if e["status"] == "corrupt" and e["error"]]
         rows.append({

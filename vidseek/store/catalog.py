@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS features (
 # on read), and per-video leases of concurrent extract runs.
 EXTRA_SCHEMA = """
 CREATE TABLE IF NOT EXISTS decode_notes (
-    video_id TEXT PRIMARY KEY, backend TEXT, decoded_end REAL, duration REAL, updated REAL
+    video_id TEXT PRIMARY KEY, backend TEXT, decoded_end REAL, duration REAL, gaps TEXT,
+    updated REAL
 );
 CREATE TABLE IF NOT EXISTS shard_checks (
     video_id TEXT NOT NULL, expert TEXT NOT NULL, shard TEXT NOT NULL,
@@ -209,6 +210,7 @@ class DecodeNote:
     backend: str | None
     decoded_end: float | None
     duration: float | None
+    gaps: tuple[tuple[float, float], ...] = ()  # corrupt spans without frames (no rows there)
 
 
 def open_readonly(path: Path) -> Catalog:
@@ -254,9 +256,10 @@ def shard_check(cat: Catalog, video_id: str, expert: str) -> ShardCheck | None:
 
 def set_decode_note(cat: Catalog, video_id: str, note: DecodeNote) -> None:
     cat.execute(
-        "INSERT OR REPLACE INTO decode_notes (video_id, backend, decoded_end, duration, updated) "
-        "VALUES (?,?,?,?,?)",
-        (video_id, note.backend, note.decoded_end, note.duration, time.time()),
+        "INSERT OR REPLACE INTO decode_notes (video_id, backend, decoded_end, duration, gaps, "
+        "updated) VALUES (?,?,?,?,?,?)",
+        (video_id, note.backend, note.decoded_end, note.duration,
+         json.dumps([list(g) for g in note.gaps]), time.time()),
     )
 
 
@@ -266,10 +269,11 @@ def decode_note(cat: Catalog, video_id: str) -> DecodeNote | None:
 
 def decode_notes(cat: Catalog, video_id: str | None = None) -> dict[str, DecodeNote]:
     try:
-        sql = "SELECT video_id, backend, decoded_end, duration FROM decode_notes"
+        sql = "SELECT video_id, backend, decoded_end, duration, gaps FROM decode_notes"
         rows = cat.execute(sql + " WHERE video_id=?", (video_id,)) if video_id is not None \
             else cat.execute(sql)
-        return {r[0]: DecodeNote(r[1], r[2], r[3]) for r in rows}
+        return {r[0]: DecodeNote(r[1], r[2], r[3], tuple(tuple(g) for g in json.loads(r[4] or "[]")))
+                for r in rows}
     except sqlite3.OperationalError as err:
         if _missing_table(err):
             return {}
