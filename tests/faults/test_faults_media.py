@@ -143,8 +143,9 @@ def test_odd_but_valid_videos_extract(case, tmp_path, capsys) -> None:
 
 
 def test_two_video_streams_take_the_first(tmp_path, capsys) -> None:
-    from vidseek.extract.audio import ffmpeg_exe
     import subprocess
+
+    from vidseek.extract.audio import ffmpeg_exe
 
     a, b = lavfi_clip(tmp_path / "a.mp4"), lavfi_clip(tmp_path / "b.mp4", size="32x32")
     two = tmp_path / "two.mkv"
@@ -205,7 +206,6 @@ def test_status_on_an_empty_folder_creates_nothing(tmp_path, capsys) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     rc, st = status_json(capsys, empty)
-    err = capsys.readouterr().err
     assert rc != 0 and os.listdir(empty) == []
     rc, st = status_json(capsys, tmp_path / "missing")
     assert rc != 0 and not (tmp_path / "missing").exists()

@@ -13,9 +13,9 @@ import sqlite3
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
-from pathlib import Path
 
 from vidseek.extract.experts import ExpertOptions, create_expert
 from vidseek.extract.probe import probe

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from vidseek.errors import CollectionError
-
 
 MARKS = {"done": "ok", "failed": "FAILED", "corrupt": "CORRUPT"}
 
@@ -40,7 +40,7 @@ def status(cfg: StatusConfig) -> int:
             entry = {"status": "corrupt", "error": f"corrupt shard {f.shard}: "
                      f"{bad[f.video_id, f.expert]}; rerun `vidseek extract` to redo it"}
         by_video.setdefault(f.video_id, {})[f.expert] = entry
-    rows = []
+    rows: list[dict[str, Any]] = []
     for v in videos:
         note = notes.get(v["video_id"])
         flags = []
@@ -63,12 +63,12 @@ def status(cfg: StatusConfig) -> int:
         print(f"{cfg.collection}: no videos yet (run `vidseek extract PATH --collection ...`)")
         return 0
     for r in rows:
-        experts = " ".join(
+        marks = " ".join(
             f"{name}:{MARKS.get(str(e['status']), 'FAILED')}"
             for name, e in sorted(r["experts"].items())
         )
         dur = f"{r['duration']:.1f}s" if r["duration"] else "-"
-        print(f"{r['status']:8} {r['video']:32} {dur:>8}  {experts}")
+        print(f"{r['status']:8} {r['video']:32} {dur:>8}  {marks}")
         if r["error"]:
             print(f"         error: {r['error']}")
         for flag in r["flags"]:

@@ -213,12 +213,14 @@ class DecodeNote:
     gaps: tuple[tuple[float, float], ...] = ()  # corrupt spans without frames (no rows there)
 
 
-def open_readonly(path: Path) -> Catalog:
+def open_readonly(path: Path, immutable: bool = True) -> Catalog:
     """A Catalog on a collection that cannot be written (a read-only mount, another user's
-    folder): SQLite `immutable=1`, which needs no -wal/-shm side files and creates none."""
+    folder): SQLite `immutable=1`, which needs no -wal/-shm side files and creates none (it
+    does not see a -wal left by a writer that was killed). immutable=False: `mode=ro`, for a
+    writable folder that cannot take a normal open (a full disk)."""
     cat = Catalog.__new__(Catalog)
     cat.path = Path(path)
-    uri = f"file:{quote(str(cat.path.resolve()))}?immutable=1"
+    uri = f"file:{quote(str(cat.path.resolve()))}?{'immutable=1' if immutable else 'mode=ro'}"
     cat._conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
     cat._conn.row_factory = sqlite3.Row
     return cat

@@ -15,8 +15,8 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 import socket
+import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -201,8 +201,29 @@ class FeatureStore:
         try:
             self.catalog = Catalog(self.root / "catalog.sqlite")
         except Exception as err:  # sqlite3.OperationalError on read-only dirs
-            raise CollectionError(f"cannot open catalog in {self.root}: {err}") from err
+            if not create and self._open_readonly_after(err):
+                return
+            full = " (no space left on the device)" if _free_bytes(self.root) < MIN_FREE_BYTES else ""
+            raise CollectionError(f"cannot open catalog in {self.root}: {err}{full}") from err
         self._sweep_tmp()
+
+    def _open_readonly_after(self, err: Exception) -> bool:
+        """A read-only verb on a catalog that a normal open cannot set up (a full disk cannot
+        take the -shm file): read it with SQLite mode=ro instead."""
+        if not isinstance(err, sqlite3.Error):
+            return False
+        wal = self.root / "catalog.sqlite-wal"
+        # immutable ignores a -wal: exact only when there is none, or an empty one
+        modes = [False] + ([True] if not wal.exists() or wal.stat().st_size == 0 else [])
+        for immutable in modes:
+            try:
+                self.catalog = open_readonly(self.root / "catalog.sqlite", immutable=immutable)
+                self.catalog.execute("SELECT count(*) FROM videos").fetchone()
+            except sqlite3.Error:
+                continue
+            self.readonly = True
+            return True
+        return False
 
     def close(self) -> None:
         self.catalog.close()
