@@ -92,6 +92,17 @@ class Worker:
         if not os.path.exists(path):  # a mistyped path: reported, never recorded
             return VideoResult(path, cat.video_id_for_path(path), "failed",
                                f"{path}: no such file")
+        holder = store.claim(path)
+        if holder is not None:  # another extract run is on it now; it records the result
+            return VideoResult(path, cat.video_id_for_path(path), "skipped",
+                               f"{path}: being extracted by pid {holder.pid}")
+        try:
+            return self._claimed(path)
+        finally:
+            store.release(path)
+
+    def _claimed(self, path: str) -> VideoResult:
+        store, cat = self.store, self.store.catalog
         known = cat.video_id_for_path(path)
         try:
             info = probe(path, video_id=known or new_video_id(cat, path))

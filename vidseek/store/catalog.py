@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,6 +280,46 @@ def decode_notes(cat: Catalog, video_id: str | None = None) -> dict[str, DecodeN
         if _missing_table(err):
             return {}
         raise
+
+
+@dataclass(frozen=True)
+class Lease:
+    """An extract run's claim on one video path: held while its process lives."""
+
+    path: str
+    pid: int
+    host: str
+    since: float
+
+
+LEASE_FOREIGN_S = 24 * 3600.0  # another host's lease, whose pid cannot be checked, expires
+
+
+def claim(cat: Catalog, path: str, pid: int, host: str, alive: Callable[[Lease], bool]) -> Lease | None:
+    """Claim `path` for (pid, host) unless a live lease of another process holds it: returns
+    None when claimed, else the holder. `alive(lease)` says whether a holder still runs."""
+    with cat.transaction() as c:
+        row = c.execute("SELECT path, pid, host, since FROM leases WHERE path=?", (path,)).fetchone()
+        held = None if row is None else Lease(row[0], int(row[1]), row[2], float(row[3]))
+        if held is not None and (held.pid, held.host) != (pid, host) and alive(held):
+            return held
+        c.execute("INSERT OR REPLACE INTO leases (path, pid, host, since) VALUES (?,?,?,?)",
+                  (path, pid, host, time.time()))
+    return None
+
+
+def release(cat: Catalog, path: str, pid: int, host: str) -> None:
+    cat.execute("DELETE FROM leases WHERE path=? AND pid=? AND host=?", (path, pid, host))
+
+
+def leases(cat: Catalog) -> list[Lease]:
+    try:
+        rows = cat.execute("SELECT path, pid, host, since FROM leases ORDER BY path").fetchall()
+    except sqlite3.OperationalError as err:
+        if _missing_table(err):
+            return []
+        raise
+    return [Lease(r[0], int(r[1]), r[2], float(r[3])) for r in rows]
 
 
 def _info(row: sqlite3.Row) -> VideoInfo:

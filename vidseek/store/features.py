@@ -29,10 +29,14 @@ import pyarrow.parquet as pq
 from vidseek.errors import CollectionError, WeightsMismatchError
 from vidseek.extract.experts.base import ExpertSpec, WeightsInfo
 from vidseek.store.catalog import (
+    LEASE_FOREIGN_S,
     Catalog,
     FeatureRecord,
+    Lease,
     ShardCheck,
+    claim,
     open_readonly,
+    release,
     set_feature_checked,
     shard_check,
 )
@@ -124,6 +128,13 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def lease_alive(lease: Lease) -> bool:
+    """Same host: its pid still runs; another host: younger than LEASE_FOREIGN_S."""
+    if lease.host == _host_tag():
+        return _pid_alive(lease.pid)
+    return time.time() - lease.since < LEASE_FOREIGN_S
 
 
 def _tmp_is_orphan(path: Path, host: str, now: float) -> bool:
@@ -224,6 +235,14 @@ class FeatureStore:
             self.readonly = True
             return True
         return False
+
+    def claim(self, path: str) -> Lease | None:
+        """Claim a video for this process (None), or the live lease that holds it: two extract
+        runs over the same files never do one video twice; a dead holder's lease is taken."""
+        return claim(self.catalog, path, os.getpid(), _host_tag(), lease_alive)
+
+    def release(self, path: str) -> None:
+        release(self.catalog, path, os.getpid(), _host_tag())
 
     def close(self) -> None:
         self.catalog.close()
