@@ -139,6 +139,8 @@ VERBS: dict[str, Verb] = {
                    "vidseek.pipelines.search:search:SearchConfig"),
     "status": Verb("what is done, failed and pending", _status_args,
                    "vidseek.pipelines.status:status:StatusConfig"),
+    "doctor": Verb("check a collection and say what to run to repair it", _status_args,
+                   "vidseek.pipelines.doctor:doctor:DoctorConfig"),
     "describe": Verb("what the experts see in one video, window by window", _describe_args,
                      "vidseek.pipelines.describe:describe:DescribeConfig"),
     "eval": Verb("evaluate search on annotated queries, or moment predictions", _eval_args,

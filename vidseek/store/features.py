@@ -181,9 +181,10 @@ def shard_stem(video_id: str) -> str:
 class FeatureStore:
     """A collection folder: catalog.sqlite + features/<expert>/<video_id>.parquet."""
 
-    def __init__(self, root: str | Path, create: bool = True) -> None:
+    def __init__(self, root: str | Path, create: bool = True, sweep: bool = True) -> None:
         """create=False (read-only verbs): never creates a file; a folder without a catalog is
-        an error; an unwritable collection is opened read-only (SQLite immutable)."""
+        an error; an unwritable collection is opened read-only (SQLite immutable). sweep=False
+        leaves dead writers' temporaries (doctor reports them)."""
         self.root = Path(root)
         self.readonly = False
         if not create and self.root.is_dir():
@@ -216,7 +217,8 @@ class FeatureStore:
                 return
             full = " (no space left on the device)" if _free_bytes(self.root) < MIN_FREE_BYTES else ""
             raise CollectionError(f"cannot open catalog in {self.root}: {err}{full}") from err
-        self._sweep_tmp()
+        if sweep:
+            self._sweep_tmp()
 
     def _open_readonly_after(self, err: Exception) -> bool:
         """A read-only verb on a catalog that a normal open cannot set up (a full disk cannot
