@@ -40,6 +40,10 @@ AUTO_ORDER = ("decord", "pyav")
 # (2026-11-24, 20 s per clip, native fps): decord 1.2-1.5x faster at <= 480x360, even at
 # 576x1024, PyAV 1.6x faster at 1280x720 (VP9) and 2.2x at 1920x1080 (H.264).
 PYAV_FIRST_PIXELS = 1280 * 720
+# From this length up, auto tries PyAV first: decord's get_batch memory grows with the video
+# (max RSS decoding 640x360 at 25 fps: 250 MB at 1 min, 447 MB at 5 min, and 10x slower; PyAV
+# 90-91 MB at both: it streams). docs/reliability.md has the table and the command.
+DECORD_MAX_SECONDS = 90.0
 END_SLACK_S = 0.25  # a video track may end this much (or 2 frames) before the probed duration
 
 
@@ -464,9 +468,10 @@ class FallbackDecoder:
 
 
 def auto_order(info: VideoInfo | None) -> tuple[str, ...]:
-    """decord first for small frames, PyAV first from PYAV_FIRST_PIXELS up (measured, above);
-    without a probe, decord first."""
-    if info is not None and info.width * info.height >= PYAV_FIRST_PIXELS:
+    """decord first for short videos with small frames; PyAV first from PYAV_FIRST_PIXELS up
+    or from DECORD_MAX_SECONDS long (measured, above); without a probe, decord first."""
+    if info is not None and (info.width * info.height >= PYAV_FIRST_PIXELS
+                             or info.duration > DECORD_MAX_SECONDS):
         return tuple(reversed(AUTO_ORDER))
     return AUTO_ORDER
 
