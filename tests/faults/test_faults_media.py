@@ -165,7 +165,7 @@ def test_names_that_sanitise_alike_keep_their_own_features(tmp_path, capsys) -> 
     d = tmp_path / "in"
     d.mkdir()
     for k, name in enumerate(NAMES):
-        lossless_clip(d / name, 10, 16 + 8 * k, 24, seed=k)  # a different frame size each
+        lossless_clip(d / name, 10, 48 + 8 * k, 64, seed=k)  # a different frame size each
     rc, err = extract(capsys, [d], tmp_path / "col")
     assert rc == 0, err
     with FeatureStore(tmp_path / "col") as s:
@@ -174,7 +174,7 @@ def test_names_that_sanitise_alike_keep_their_own_features(tmp_path, capsys) -> 
         for k, name in enumerate(NAMES):
             vid = Path(name).stem
             info = s.catalog.video(vid)
-            assert info is not None and info.height == 16 + 8 * k, name
+            assert info is not None and info.height == 48 + 8 * k, name
             assert len(s.get(vid, "test_meancolor")) == 2
     shards = sorted(os.listdir(tmp_path / "col" / "features" / "test_meancolor"))
     assert len(shards) == len(NAMES) and not any(n.startswith(".") for n in shards)
