@@ -179,7 +179,8 @@ def test_a_partly_corrupt_file_keeps_what_decoded_and_is_flagged(clip, tmp_path)
         note = decode_note(store.catalog, "corrupt")
         ends = [f.times[-1, 1] for e in EXPERTS if len(f := store.get("corrupt", e))]
     assert rows["corrupt"]["status"] == "done" and rows["clip"]["status"] == "done"
-    assert note is not None and note.backend == "decord+pyav" and note.decoded_end is not None
+    assert note is not None and note.decoded_end is not None
+    assert note.backend in ("pyav", "decord+pyav")  # decord may fail before its first chunk
     assert note.decoded_end < note.duration and rows["corrupt"]["duration"] == note.decoded_end
     assert ends and max(ends) <= note.decoded_end + 1e-6  # no row past the break
 
