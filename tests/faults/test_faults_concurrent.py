@@ -82,3 +82,38 @@ def test_a_live_runs_lease_is_respected(tmp_path: Path, capsys: pytest.CaptureFi
     finally:
         live.kill()
         live.wait()
+
+
+def test_a_ray_actor_never_writes_the_shared_catalog(tmp_path: Path) -> None:
+    """The actor records into a private catalog seeded by the driver and returns the rows;
+    only the driver's import_video writes catalog.sqlite (here called by hand, no Ray)."""
+    import json
+
+    import numpy as np
+    import torch
+
+    from vidseek.extract.ray_engine import _ExtractActor, _seeds
+    from vidseek.extract.worker import ExtractConfig
+    from vidseek.store.catalog import import_video
+
+    clips = [lavfi_clip(tmp_path / "v.mp4"), tmp_path / "gone.mp4"]
+    col = tmp_path / "col"
+    cfg = ExtractConfig([str(c) for c in clips], str(col), experts=["test_meancolor"],
+                        progress=False)
+    with FeatureStore(col) as driver:
+        items, held = _seeds(driver, [str(c) for c in clips])
+    assert held == [] and [it["video_id"] for it in items] == ["v", "gone"]
+    (col / "catalog.sqlite").rename(tmp_path / "driver.sqlite")  # the actor must not need it
+    threads = torch.get_num_threads()
+    try:
+        actor = _ExtractActor(cfg, 1)
+        out = actor({k: np.array([it[k] for it in items]) for k in ("path", "video_id", "seed")})
+    finally:
+        torch.set_num_threads(threads)
+    assert not (col / "catalog.sqlite").exists() and out["status"] == ["done", "failed"]
+    assert out["dump"][1] == ""  # a missing file: nothing to record
+    (tmp_path / "driver.sqlite").rename(col / "catalog.sqlite")
+    with FeatureStore(col) as driver:
+        import_video(driver.catalog, json.loads(out["dump"][0]))
+        assert len(driver.get("v", "test_meancolor")) == 4
+        assert [r["video_id"] for r in driver.catalog.video_rows()] == ["v"]

@@ -63,12 +63,12 @@ class VideoResult:
 class Worker:
     """Everything one process needs: built once per process (experts load their weights once)."""
 
-    def __init__(self, cfg: ExtractConfig) -> None:
+    def __init__(self, cfg: ExtractConfig, store: FeatureStore | None = None) -> None:
         opts = ExpertOptions(device=cfg.device, random_weights=cfg.random_weights, tiny=cfg.tiny)
         names = list(cfg.experts or DEFAULT_EXPERTS)
         self.cfg = cfg
         self.experts = [create_expert(n, opts) for n in names]
-        self.store = FeatureStore(cfg.collection)
+        self.store = store if store is not None else FeatureStore(cfg.collection)
 
     def __call__(self, path: str) -> VideoResult:
         """One video; a failed store write becomes this video's failure (fatal when no later
@@ -181,11 +181,12 @@ def _decoded_info(cat: Catalog, info: VideoInfo) -> VideoInfo:
     return dataclasses.replace(info, duration=min(info.duration, note.decoded_end))
 
 
-def new_video_id(catalog: Catalog, path: str) -> str:
-    """The file stem; a different file with the same stem gets the stem plus a path hash."""
+def new_video_id(catalog: Catalog, path: str, taken: set[str] | None = None) -> str:
+    """The file stem; a different file with the same stem (in the catalog, or in `taken`:
+    ids given out but not yet recorded) gets the stem plus a path hash."""
     stem = Path(path).stem
     other = catalog.execute("SELECT path FROM videos WHERE video_id=?", (stem,)).fetchone()
-    if other is None or other[0] == path:
+    if (other is None or other[0] == path) and stem not in (taken or set()):
         return stem
     return f"{stem}-{hashlib.sha256(path.encode()).hexdigest()[:8]}"
 

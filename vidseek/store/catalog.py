@@ -322,6 +322,30 @@ def leases(cat: Catalog) -> list[Lease]:
     return [Lease(r[0], int(r[1]), r[2], float(r[3])) for r in rows]
 
 
+VIDEO_TABLES = ("videos", "features", "shard_checks", "decode_notes")
+
+
+def export_video(cat: Catalog, video_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Every catalog row of one video, by table: what a Ray actor hands the driver, which
+    alone writes the shared catalog (SQLite WAL is unsafe on network filesystems)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table in VIDEO_TABLES:
+        rows = cat.execute(f"SELECT * FROM {table} WHERE video_id=?", (video_id,)).fetchall()
+        out[table] = [dict(r) for r in rows]
+    return out
+
+
+def import_video(cat: Catalog, dump: dict[str, list[dict[str, Any]]]) -> None:
+    """Apply export_video's rows in one transaction (replacing that video's rows)."""
+    with cat.transaction() as c:
+        for table in VIDEO_TABLES:
+            for row in dump.get(table, []):
+                cols = ", ".join(row)
+                marks = ", ".join("?" * len(row))
+                c.execute(f"INSERT OR REPLACE INTO {table} ({cols}) VALUES ({marks})",
+                          tuple(row.values()))
+
+
 def _info(row: sqlite3.Row) -> VideoInfo:
     return VideoInfo(
         video_id=row["video_id"], path=row["path"], size=row["size"] or 0,

@@ -181,12 +181,18 @@ def shard_stem(video_id: str) -> str:
 class FeatureStore:
     """A collection folder: catalog.sqlite + features/<expert>/<video_id>.parquet."""
 
-    def __init__(self, root: str | Path, create: bool = True, sweep: bool = True) -> None:
+    def __init__(self, root: str | Path, create: bool = True, sweep: bool = True,
+                 catalog: Catalog | None = None) -> None:
         """create=False (read-only verbs): never creates a file; a folder without a catalog is
         an error; an unwritable collection is opened read-only (SQLite immutable). sweep=False
-        leaves dead writers' temporaries (doctor reports them)."""
+        leaves dead writers' temporaries (doctor reports them). `catalog`: record into this
+        one instead of the collection's (a Ray actor's private scratch catalog)."""
         self.root = Path(root)
         self.readonly = False
+        if catalog is not None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.catalog = catalog
+            return
         if not create and self.root.is_dir():
             if not (self.root / "catalog.sqlite").is_file():
                 raise CollectionError(f"no collection at {self.root} (no catalog.sqlite); "
