@@ -154,3 +154,38 @@ def test_bad_files_raise_decode_error(tmp_path: Path, maker) -> None:
     for backend in [*BACKENDS, None]:  # opening may succeed (PyAV is lazy); decoding may not
         with pytest.raises(DecodeError, match="bad.mp4"):
             list(open_decoder(path, backend).frames_at(np.array([0.0, 1.0])))
+
+
+def test_auto_reads_long_videos_with_the_streaming_backend() -> None:
+    """decord's memory grows with video length (docs/reliability.md): PyAV first past 90 s."""
+    from vidseek.extract.decode import auto_order
+    from vidseek.types import VideoInfo
+
+    def info(seconds: float, w: int = 640, h: int = 360) -> VideoInfo:
+        return VideoInfo("v", "v.mp4", 1, 0.0, "", seconds, 30.0, w, h, False)
+
+    assert auto_order(info(60)) == ("decord", "pyav")
+    assert auto_order(info(300)) == ("pyav", "decord")
+    assert auto_order(info(20, 1920, 1080)) == ("pyav", "decord")
+
+
+def test_truncated_stream_yields_only_covered_times_then_says_where(tmp_path: Path) -> None:
+    """A download cut at 30 %: every delivered time shows its own frame, none past the break
+    (the old decoder repeated the last decoded frame up to 14 s)."""
+    from vidseek.extract.decode import TruncatedVideo
+
+    full = write_video(tmp_path / "full.mp4", frames_with_index(140, 48, 64), 10,
+                       codec="libx264rgb", faststart=True)
+    part = tmp_path / "part.mp4"
+    part.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.3)])
+    info = probe(part)
+    for backend in [*BACKENDS, None]:
+        try:
+            dec = open_decoder(part, backend, info)
+        except DecodeError:
+            continue  # decord may refuse to open it; auto then reads it with PyAV
+        got = []
+        with pytest.raises(TruncatedVideo, match=r"part\.mp4: truncated at [\d.]+ s of 14\.0 s"):
+            for b in dec.frames_at(sample_times(info.duration, 10.0), chunk=8):
+                got += [(float(t), frame_number(f)) for t, f in zip(b.times, b.frames, strict=True)]
+        assert got and all(k == round(t * 10) for t, k in got), backend

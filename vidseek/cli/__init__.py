@@ -96,6 +96,12 @@ def _status() -> Target:
     return Target(status, StatusConfig)
 
 
+def _doctor() -> Target:
+    from vidseek.pipelines.doctor import DoctorConfig, doctor
+
+    return Target(doctor, DoctorConfig)
+
+
 def _describe() -> Target:
     from vidseek.pipelines.describe import DescribeConfig, describe
 
@@ -150,6 +156,7 @@ VERBS: dict[str, Verb] = {
     "index": Verb("build or extend the FAISS indexes of a collection", flags.index_args, _index),
     "search": Verb("find moments by text", flags.search_args, _search),
     "status": Verb("what is done, failed and pending", flags.status_args, _status),
+    "doctor": Verb("check a collection and say what to run to repair it", flags.status_args, _doctor),
     "describe": Verb("what the experts see in one video, window by window", flags.describe_args, _describe),
     "eval queries": Verb("search quality on annotated queries over a collection",
                          flags.eval_queries_args, _eval_queries),

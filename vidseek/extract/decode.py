@@ -9,11 +9,19 @@ The frame for time t is the one displayed at t: the last frame whose pts <= t (+
 slack for millisecond time bases), the first frame for t before it, the last frame for t past
 the end. Frame times are measured from the first frame (decord: from the stream start), so a
 stream whose first pts is 0.033 s (edit lists, webm) still puts frame 0 at t = 0.
+
+A frame covers its own display time only. A stream that decodes up to its probed duration
+(within END_SLACK_S: a container a little longer than its video track) shows its last frame
+for every later time; one that ends earlier (a truncated download, a corrupt tail) yields the
+times it covers (its last frame for one frame duration) and then raises TruncatedVideo with the decoded end, so no frame is ever reused for a time it does
+not cover. With auto (no backend named), a backend that fails mid-stream hands the remaining
+times to the next backend; every batch says which backend made it (DecodedBatch.backend).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +40,42 @@ AUTO_ORDER = ("decord", "pyav")
 # (2026-11-24, 20 s per clip, native fps): decord 1.2-1.5x faster at <= 480x360, even at
 # 576x1024, PyAV 1.6x faster at 1280x720 (VP9) and 2.2x at 1920x1080 (H.264).
 PYAV_FIRST_PIXELS = 1280 * 720
+# From this length up, auto tries PyAV first: decord's get_batch memory grows with the video
+# (max RSS decoding 640x360 at 25 fps: 250 MB at 1 min, 447 MB at 5 min, and 10x slower; PyAV
+# 90-91 MB at both: it streams). docs/reliability.md has the table and the command.
+DECORD_MAX_SECONDS = 90.0
+END_SLACK_S = 0.25  # a video track may end this much (or 2 frames) before the probed duration
+
+
+class TruncatedVideo(DecodeError):
+    """The video stream ended (or broke) at `decoded_end` s of a probed `duration` s; the
+    frames before it were delivered."""
+
+    def __init__(self, path: str, decoded_end: float, duration: float) -> None:
+        super().__init__(f"{path}: truncated at {decoded_end:.1f} s of {duration:.1f} s")
+        self.path, self.decoded_end, self.duration = path, decoded_end, duration
+
+    def __reduce__(self) -> tuple[type, tuple[str, float, float]]:  # crosses process queues
+        return (TruncatedVideo, (self.path, self.decoded_end, self.duration))
+
+
+@dataclass(frozen=True)
+class DecodedBatch(FrameBatch):
+    """A FrameBatch that says which backend decoded it."""
+
+    backend: str = ""
+    gaps: tuple[tuple[float, float], ...] = ()  # (from, to) s with no decodable frame, before it
+
+
+def covered_until(last_start: float, fps: float, duration: float | None) -> float:
+    """The latest time the last decoded frame (shown from `last_start`) covers. A stream that
+    reached its probed duration (within END_SLACK_S or 2 frames; without a probe, always)
+    ended normally: its last frame stays on screen for any later time, as a player shows it.
+    One that stopped earlier was cut short: its last frame covers one frame duration."""
+    end = last_start + 1.0 / (fps or 25.0)
+    if duration is None or duration - end <= max(END_SLACK_S, 2.0 / (fps or 25.0)):
+        return float("inf")
+    return end
 
 
 class Decoder(Protocol):
@@ -151,8 +195,9 @@ class PyAVDecoder:
         self._fps = fps or 25.0
         self._used = False
 
-    def _decoded(self) -> Iterator[tuple[float, av.VideoFrame]]:
-        """(display time, frame) in presentation order."""
+    def _decoded(self) -> Iterator[tuple[float, av.VideoFrame, bool]]:
+        """(display time, frame, whether undecodable packets came just before it) in
+        presentation order."""
         if self._used:  # a second call starts over: reopen rather than seek (exact, simple)
             self._container.close()
             self._container = av.open(self.path, metadata_errors="ignore")
@@ -163,7 +208,7 @@ class PyAVDecoder:
         self._used = True
         # avi has no pts of its own: ffmpeg reorders dts-as-pts with B-frames; count from dts
         clock = _FrameClock(1 / self._fps, prefer_dts=self._container.format.name == "avi")
-        n_ok = n_bad = 0
+        n_ok = n_bad = seen_bad = 0
         packets = self._container.demux(self._stream)
         while True:
             try:
@@ -180,7 +225,8 @@ class PyAVDecoder:
                 continue
             for frame in frames:
                 n_ok += 1
-                yield clock(frame), frame
+                yield clock(frame), frame, n_bad > seen_bad
+                seen_bad = n_bad
         if n_ok == 0:
             why = f"{n_bad} undecodable packets" if n_bad else "no frames"
             raise DecodeError(f"{self.path}: corrupt video stream ({why})")
@@ -214,27 +260,51 @@ class PyAVDecoder:
                                        interpolation="AREA")
             return np.ascontiguousarray(np.rot90(arr, rot // 90)) if rot else arr
 
-        for t, frame in self._decoded():
+        prev_t = 0.0
+        gaps: list[tuple[float, float]] = []
+        for t, frame, broke in self._decoded():
+            # corrupt packets before `frame`: the previous frame covers one frame duration,
+            # the times after it up to `frame` have no frame (a gap, reported with the batch)
+            hole = prev_t + 1.0 / self._fps if broke and prev is not None else None
+            if hole is not None and t - hole > eps and i < n:
+                gaps.append((hole, t))
             while i < n and times[i] + eps < t:  # `frame` is not on screen yet at times[i]
+                if hole is not None and times[i] + eps >= hole:
+                    i += 1
+                    continue
                 if prev_rgb is None:
                     prev_rgb = rgb(prev if prev is not None else frame)
                 out = batcher.add(float(times[i]), prev_rgb)
                 if out is not None:
-                    yield out
+                    yield self._tag(out, gaps)
                 i += 1
             if i >= n:
                 break
-            prev, prev_rgb = frame, None
-        while i < n and prev is not None:  # past the last frame: the last frame
+            prev, prev_rgb, prev_t = frame, None, t
+        last_t = prev_t
+        duration = self.info.duration if self.info else None
+        limit = covered_until(last_t, self._fps, duration)
+        while i < n and prev is not None and times[i] + eps < limit:  # past the last frame
             if prev_rgb is None:
                 prev_rgb = rgb(prev)
             out = batcher.add(float(times[i]), prev_rgb)
             if out is not None:
-                yield out
+                yield self._tag(out, gaps)
             i += 1
         tail = batcher.flush()
         if tail is not None:
-            yield tail
+            yield self._tag(tail, gaps)
+        elif gaps:  # a gap after the last requested frame's batch: its own empty batch
+            yield self._tag(FrameBatch(np.zeros(0), np.zeros((0, 1, 1, 3), np.uint8)), gaps)
+        if i < n and prev is not None:
+            raise TruncatedVideo(self.path, last_t + 1.0 / self._fps, duration or 0.0)
+
+    def _tag(self, batch: FrameBatch, gaps: list[tuple[float, float]] | None = None
+             ) -> DecodedBatch:
+        out = DecodedBatch(batch.times, batch.frames, self.name, tuple(gaps or ()))
+        if gaps:
+            gaps.clear()
+        return out
 
     def close(self) -> None:
         self._container.close()
@@ -314,8 +384,11 @@ class DecordDecoder:
             return
         vr = self._reader(max_side)
         fps = self.info.fps or None
-        idx = frame_index_at(times, self._pts, eps=slack(fps))
-        for s in range(0, len(times), chunk):
+        last = float(self._pts[-1])
+        limit = covered_until(last, fps or 25.0, self.info.duration)
+        n = int(np.searchsorted(times + slack(fps), limit, side="left"))
+        idx = frame_index_at(times[:n], self._pts, eps=slack(fps))
+        for s in range(0, n, chunk):
             want = idx[s:s + chunk]
             uniq, inv = np.unique(want, return_inverse=True)
             try:
@@ -323,7 +396,9 @@ class DecordDecoder:
             except Exception as err:  # noqa: BLE001 - decord's own error types
                 raise DecodeError(f"{self.path}: decord failed at frame {int(uniq[0])} "
                                   f"({_first_line(err)})") from None
-            yield FrameBatch(times[s:s + chunk].copy(), frames[inv])
+            yield DecodedBatch(times[s:min(s + chunk, n)].copy(), frames[inv], self.name)
+        if n < len(times):
+            raise TruncatedVideo(self.path, last + 1.0 / (fps or 25.0), self.info.duration)
 
     def close(self) -> None:
         self._readers.clear()
@@ -338,21 +413,65 @@ def open_decoder(
     raise listing the known ones."""
     if backend not in (None, "auto"):
         return DECODERS.get(backend)(str(path), info)
+    order = auto_order(info)
     failures: list[str] = []
-    for name in auto_order(info):
+    for k, name in enumerate(order):
         try:
-            return DECODERS.get(name)(str(path), info)
+            first = DECODERS.get(name)(str(path), info)
         except NoVideoStreamError:
             raise
         except Exception as err:  # noqa: BLE001 - try the next backend
             failures.append(f"{name}: {_first_line(err)}")
+            continue
+        return FallbackDecoder(str(path), info, first, order[k + 1:])
     raise DecodeError(f"{path}: no decoder could open it ({'; '.join(failures)})")
 
 
+class FallbackDecoder:
+    """Auto's decoder: the first backend that opened; where it fails mid-stream (decord's
+    C++ checks on a 16x16 video), the next backend decodes the times not yet delivered."""
+
+    def __init__(self, path: str, info: VideoInfo | None, first: Decoder,
+                 rest: tuple[str, ...]) -> None:
+        self.path, self.info, self._dec, self._rest = path, info, first, list(rest)
+        self.name = first.name
+        self.failures: list[str] = []
+
+    def frames_at(
+        self, times: np.ndarray, chunk: int = 16, max_side: int | None = None
+    ) -> Iterator[FrameBatch]:
+        times = _check_times(self.path, times)
+        done = 0
+        while True:
+            try:
+                for batch in self._dec.frames_at(times[done:], chunk=chunk, max_side=max_side):
+                    done += len(batch.times)
+                    yield batch
+                return
+            except (TruncatedVideo, NoVideoStreamError):
+                raise
+            except DecodeError as err:
+                self.failures.append(f"{self.name}: {_first_line(err)}")
+                if not self._rest:
+                    raise
+                self._dec.close()
+                nxt = self._rest.pop(0)
+                try:
+                    self._dec = DECODERS.get(nxt)(self.path, self.info)
+                except Exception as err2:  # noqa: BLE001 - the original failure is the news
+                    raise DecodeError(f"{self.path}: {'; '.join(self.failures)}; "
+                                      f"{nxt}: {_first_line(err2)}") from None
+                self.name = nxt
+
+    def close(self) -> None:
+        self._dec.close()
+
+
 def auto_order(info: VideoInfo | None) -> tuple[str, ...]:
-    """decord first for small frames, PyAV first from PYAV_FIRST_PIXELS up (measured, above);
-    without a probe, decord first."""
-    if info is not None and info.width * info.height >= PYAV_FIRST_PIXELS:
+    """decord first for short videos with small frames; PyAV first from PYAV_FIRST_PIXELS up
+    or from DECORD_MAX_SECONDS long (measured, above); without a probe, decord first."""
+    if info is not None and (info.width * info.height >= PYAV_FIRST_PIXELS
+                             or info.duration > DECORD_MAX_SECONDS):
         return tuple(reversed(AUTO_ORDER))
     return AUTO_ORDER
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
+from vidseek.errors import CollectionError
 from vidseek.extract.worker import ExtractConfig, VideoResult, Worker
 from vidseek.registry import Registry
 
@@ -35,16 +36,31 @@ def _work(path: str) -> VideoResult:
 def run_local(cfg: ExtractConfig, paths: list[str], report: Report, worker: Worker | None) -> None:
     """In this process (one worker) or a process pool (`--workers N`), one video per task."""
     if worker is not None:
-        for p in paths:
-            report(worker(p))
-        worker.store.close()
+        try:
+            for k, p in enumerate(paths):
+                res = worker(p)
+                report(res)
+                if res.fatal:
+                    raise stop_error(cfg, res, len(paths) - k - 1)
+        finally:
+            worker.store.close()
         return
     with ProcessPoolExecutor(cfg.workers, initializer=_init_worker, initargs=(cfg,)) as pool:
         pending: set[Future[VideoResult]] = {pool.submit(_work, p) for p in paths}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                report(fut.result())
+                res = fut.result()
+                report(res)
+                if res.fatal:
+                    left = sum(f.cancel() for f in pending)
+                    raise stop_error(cfg, res, left)
+
+
+def stop_error(cfg: ExtractConfig, res: VideoResult, left: int) -> CollectionError:
+    """The batch stops: a write failed in a way no later write can avoid (read-only, no space)."""
+    return CollectionError(f"stopped: no further write can succeed in {cfg.collection} "
+                           f"({res.error}); {left} videos not attempted")
 
 
 def run_ray(cfg: ExtractConfig, paths: list[str], report: Report, worker: Worker | None) -> None:

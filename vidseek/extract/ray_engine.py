@@ -4,10 +4,12 @@ Why actors and not tasks: an expert loads its weights once per process (seconds 
 Whisper), so each Ray actor builds one `Worker` (experts + a FeatureStore handle) and then takes
 video paths one at a time, exactly as a local worker process does. Decoding stays inside the
 actor, next to the model: shipping decoded frames through the object store would move ~100x
-more bytes than the video file. Each actor writes its Parquet shards and catalog rows straight
-into the collection (immutable shards renamed into place, SQLite WAL), so the on-disk format
-is the local engine's; on a multi-node cluster the collection must be on storage every node
-mounts at the same path.
+more bytes than the video file. Each actor writes its Parquet shards straight into the
+collection (immutable files renamed into place: safe on a shared filesystem), but records into
+a private in-memory catalog, seeded by the driver with that video's rows; it returns the rows
+it changed and the driver alone writes catalog.sqlite (SQLite WAL is unsafe on network
+filesystems). The driver also holds each video's lease, so a concurrent run skips them. On a
+multi-node cluster the collection must be on storage every node mounts at the same path.
 
 Resources: `--workers N` actors; each asks for a fraction of a CPU (whole-CPU actors deadlock a
 2-core box, where Ray Data also needs a CPU to feed them) and, with `--device cuda`, 1/N of a
@@ -23,9 +25,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,29 +47,70 @@ class _ExtractActor:
 
         torch.set_num_threads(max(1, threads))
         self.cfg = cfg
-        self.worker = Worker(cfg)
-        self.thread = threading.get_ident()
+        self.worker = Worker(cfg, store=_placeholder_store(cfg))
 
-    def _own_store(self) -> None:
-        """Ray Data may call the UDF on another thread than the constructor's, and a SQLite
-        connection belongs to its thread: reopen the store there (the experts stay loaded)."""
-        from vidseek.store import FeatureStore
+    def _scratch(self, seed: dict[str, Any]) -> Any:
+        """A fresh private catalog holding the driver's rows for one video (made on the
+        calling thread: Ray Data may call the UDF on another than the constructor's)."""
+        from vidseek.store import Catalog, FeatureStore
+        from vidseek.store.catalog import import_video
 
-        if threading.get_ident() != self.thread:
-            self.worker.store = FeatureStore(self.cfg.collection)
-            self.thread = threading.get_ident()
+        cat = Catalog(Path(":memory:"))
+        import_video(cat, seed)
+        self.worker.store = FeatureStore(self.cfg.collection, catalog=cat)
+        return cat
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
-        self._own_store()
-        out: dict[str, list[str]] = {"path": [], "video_id": [], "status": [], "error": [], "experts_failed": []}
-        for path in batch["path"]:
+        from vidseek.store.catalog import export_video
+
+        out: dict[str, list[str]] = {"path": [], "video_id": [], "status": [], "error": [],
+                                     "experts_failed": [], "fatal": [], "dump": []}
+        for path, vid, seed_text in zip(batch["path"], batch["video_id"], batch["seed"],
+                                        strict=True):
+            seed = json.loads(str(seed_text))
+            cat = self._scratch(seed)
+            before = export_video(cat, str(vid))
             res = self.worker(str(path))
+            dump = export_video(cat, str(vid))
+            cat.close()
             out["path"].append(res.path)
             out["video_id"].append(res.video_id or "")
             out["status"].append(res.status)
             out["error"].append(res.error or "")
             out["experts_failed"].append(json.dumps(res.experts_failed))
+            out["fatal"].append("1" if res.fatal else "")
+            out["dump"].append(json.dumps(dump) if dump != before else "")  # nothing recorded
         return out
+
+
+def _placeholder_store(cfg: Any) -> Any:
+    """The worker's store until the first video brings its seed: never the shared catalog."""
+    from vidseek.store import Catalog, FeatureStore
+
+    return FeatureStore(cfg.collection, catalog=Catalog(Path(":memory:")))
+
+
+def _seeds(store: Any, paths: Sequence[str]) -> tuple[list[dict[str, str]], list[str]]:
+    """Per path to dispatch: its video id (decided here, so two new files with one stem get
+    two ids) and that video's catalog rows; and the paths a live concurrent run holds."""
+    from vidseek.extract.worker import new_video_id
+    from vidseek.store.catalog import export_video
+
+    items: list[dict[str, str]] = []
+    held: list[str] = []
+    taken: set[str] = set()
+    for p in paths:
+        if store.claim(p) is not None:
+            held.append(p)
+            continue
+        cat = store.catalog
+        known = cat.video_id_for_path(p)
+        vid = known or new_video_id(cat, p, taken)
+        taken.add(vid)
+        seed = export_video(cat, vid) if known else {
+            "videos": [{"video_id": vid, "path": p, "status": "pending"}]}
+        items.append({"path": p, "video_id": vid, "seed": json.dumps(seed)})
+    return items, held
 
 
 def _init_ray(address: str | None, workers: int) -> None:
@@ -91,8 +134,30 @@ def run_ray(cfg: Any, paths: Sequence[str], report: Callable[[Any], None]) -> No
 
     workers = max(1, int(cfg.workers))
     _init_ray(getattr(cfg, "ray_address", None), workers)
+    from vidseek.store import FeatureStore
+    from vidseek.store.catalog import import_video
+
+    store = FeatureStore(cfg.collection)
+    try:
+        items, held = _seeds(store, paths)
+        for p in held:
+            report(VideoResult(p, store.catalog.video_id_for_path(p), "skipped",
+                               f"{p}: being extracted by another run"))
+        if items:
+            _run_items(cfg, items, report, store, workers, import_video)
+    finally:
+        for p in paths:
+            store.release(p)
+        store.close()
+
+
+def _run_items(cfg: Any, items: list[dict[str, str]], report: Callable[[Any], None], store: Any,
+               workers: int, import_video: Callable[[Any, Any], None]) -> None:
+    """Dispatch to the actors; apply each returned video's rows to the catalog, here only."""
     import ray
     import ray.data
+
+    from vidseek.extract.worker import VideoResult
 
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False  # vidseek's own bar counts videos
@@ -102,7 +167,7 @@ def run_ray(cfg: Any, paths: Sequence[str], report: Callable[[Any], None]) -> No
     cpus = float(ray.cluster_resources().get("CPU", 1.0))
     threads = max(1, int(cpus // workers))
     gpu = 1.0 / workers if cfg.device == "cuda" else 0.0
-    ds = ray.data.from_items([{"path": p} for p in paths], override_num_blocks=len(paths))
+    ds = ray.data.from_items(items, override_num_blocks=len(items))
     with warnings.catch_warnings():  # restarts are only settable through ray_remote_args (2.60)
         warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
         # Ray Data's default is endless restarts: a video that crashes its actor would loop
@@ -112,22 +177,22 @@ def run_ray(cfg: Any, paths: Sequence[str], report: Callable[[Any], None]) -> No
     seen: set[str] = set()
     for row in out.iter_rows():
         seen.add(str(row["path"]))
+        if str(row["dump"]):
+            import_video(store.catalog, json.loads(str(row["dump"])))
         report(VideoResult(str(row["path"]), str(row["video_id"]) or None, str(row["status"]),
-                           str(row["error"]) or None, json.loads(str(row["experts_failed"]))))
-    lost = [p for p in paths if p not in seen]
+                           str(row["error"]) or None, json.loads(str(row["experts_failed"])),
+                           fatal=bool(str(row["fatal"]))))
+    lost = [it for it in items if it["path"] not in seen]
     if lost:
-        _record_lost(cfg.collection, lost, report)
+        _record_lost(store, lost, report)
 
 
-def _record_lost(collection: str, paths: Sequence[str], report: Callable[[Any], None]) -> None:
+def _record_lost(store: Any, items: Sequence[dict[str, str]], report: Callable[[Any], None]) -> None:
     """Videos whose actor died every retry: failed in the catalog, reported, retried on a rerun."""
-    from vidseek.extract.worker import VideoResult, new_video_id
-    from vidseek.store import FeatureStore
+    from vidseek.extract.worker import VideoResult
 
-    with FeatureStore(collection) as store:
-        cat = store.catalog
-        for p in paths:
-            vid = cat.video_id_for_path(p) or new_video_id(cat, p)
-            msg = f"{p}: the extraction worker died on this video (Ray actor crash, 3 tries)"
-            cat.record_failed_path(vid, p, msg)
-            report(VideoResult(p, vid, "failed", msg))
+    for it in items:
+        p, vid = it["path"], it["video_id"]
+        msg = f"{p}: the extraction worker died on this video (Ray actor crash, 3 tries)"
+        store.catalog.record_failed_path(vid, p, msg)
+        report(VideoResult(p, vid, "failed", msg))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import ExitStack, closing
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,18 @@ from vidseek.extract import prefetch as ahead
 from vidseek.extract.experts.base import Expert, ExpertSession
 from vidseek.extract.sampling import merge_schedules, sample_times
 from vidseek.types import AudioChunk, Features, FrameBatch, VideoInfo
+
+
+@dataclass
+class RunOutcome:
+    """What one decode pass made: features and errors per expert, which backends decoded the
+    frames (in order; two where one failed mid-stream), and where a truncated stream ended."""
+
+    features: dict[str, Features] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    backends: list[str] = field(default_factory=list)
+    decoded_end: float | None = None  # set when the video stream ended before its duration
+    gaps: list[tuple[float, float]] = field(default_factory=list)  # corrupt spans: no frames
 
 
 def run_experts(
@@ -28,6 +41,24 @@ def run_experts(
     an expert that raises is dropped with its error and the others go on. prefetch > 0: frames
     and audio are decoded that many chunks ahead by a `producer` (vidseek.extract.prefetch)
     while the experts run; the features are the same as prefetch=0 (decode in-line)."""
+    out = decode_and_run(path, experts, info, backend, frame_chunk, prefetch, producer)
+    return out.features, out.errors
+
+
+def decode_and_run(
+    path: str | Path,
+    experts: Sequence[Expert],
+    info: VideoInfo,
+    backend: str | None = None,
+    frame_chunk: int = 16,
+    prefetch: int = 2,
+    producer: str = "thread",
+) -> RunOutcome:
+    """run_experts, also saying which backend decoded and where a truncated stream ended: the
+    experts keep the rows of the frames that decoded, none for times past the break."""
+    from vidseek.extract.decode import TruncatedVideo
+
+    outcome = RunOutcome()
     sessions: dict[str, ExpertSession] = {}
     errors: dict[str, str] = {}
     specs = {e.spec.name: e.spec for e in experts}
@@ -62,26 +93,33 @@ def run_experts(
                 owners[i, positions[n]] = True
             batches = ahead.frames(str(path), union, backend, info, frame_chunk, prefetch, producer)
             offset = 0
-            for batch in streams.enter_context(closing(batches)):
-                width = len(batch.times)
-                for i, n in enumerate(frame_experts):
-                    sel = owners[i, offset:offset + width]
-                    if n in sessions and sel.any():
-                        feed(n, "add_frames", FrameBatch(batch.times[sel], batch.frames[sel]))
-                offset += width
+            try:
+                for batch in streams.enter_context(closing(batches)):
+                    made_by = getattr(batch, "backend", "") or str(backend or "")
+                    outcome.gaps.extend(getattr(batch, "gaps", ()))
+                    if made_by and made_by not in outcome.backends:
+                        outcome.backends.append(made_by)
+                    width = len(batch.times)
+                    for i, n in enumerate(frame_experts):
+                        sel = owners[i, offset:offset + width]
+                        if n in sessions and sel.any():
+                            feed(n, "add_frames", FrameBatch(batch.times[sel], batch.frames[sel]))
+                    offset += width
+            except TruncatedVideo as err:  # keep what decoded; the worker flags the video
+                outcome.decoded_end = err.decoded_end
         for listeners, chunks in audio:
             for chunk in chunks:
                 for n in listeners:
                     if n in sessions:
                         feed(n, "add_audio", chunk)
 
-    feats: dict[str, Features] = {}
     for name, session in sessions.items():
         try:
-            feats[name] = session.finish()
+            outcome.features[name] = session.finish()
         except Exception as err:  # noqa: BLE001 - recorded per expert
             errors[name] = one_line(err)
-    return feats, errors
+    outcome.errors = errors
+    return outcome
 
 
 def extract_video(

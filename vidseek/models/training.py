@@ -188,7 +188,7 @@ def _train(cfg: TrainConfig, splits: DatasetSplits | None) -> dict[str, Any]:
         state = json.loads((out / STATE).read_text())
         model.load_state_dict(load_file(str(out / LAST)), strict=True)
         if (out / LAST_OPTIM).exists():
-            opt.load_state_dict(torch.load(out / LAST_OPTIM, map_location=cfg.device))
+            opt.load_state_dict(torch.load(out / LAST_OPTIM, map_location=cfg.device, weights_only=True))
         start = int(state["epoch"]) + 1
         best_val = float(state.get("best_val", -math.inf))
         best_epoch = int(state.get("best_epoch", 0))

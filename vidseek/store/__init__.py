@@ -1,6 +1,6 @@
 """The feature store: immutable Parquet shards per (video, expert) and a SQLite catalog."""
 
 from vidseek.store.catalog import Catalog, FeatureRecord
-from vidseek.store.features import FeatureStore
+from vidseek.store.features import CorruptShardError, FeatureStore, StoreWriteError
 
-__all__ = ["Catalog", "FeatureRecord", "FeatureStore"]
+__all__ = ["Catalog", "CorruptShardError", "FeatureRecord", "FeatureStore", "StoreWriteError"]

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from vidseek.types import IndexSettings, VideoInfo
 
@@ -55,6 +56,25 @@ CREATE TABLE IF NOT EXISTS index_settings (
 );
 """
 
+# Added by the reliability work (issue 13) as new tables, so older catalogs gain them on open
+# and the statements above stay as they are: per-video decode notes (which backend made the
+# frames; where a truncated stream ended) and per-shard checks (sha256 of the file, verified
+# on read), and per-video leases of concurrent extract runs.
+EXTRA_SCHEMA = """
+CREATE TABLE IF NOT EXISTS decode_notes (
+    video_id TEXT PRIMARY KEY, backend TEXT, decoded_end REAL, duration REAL, gaps TEXT,
+    updated REAL
+);
+CREATE TABLE IF NOT EXISTS shard_checks (
+    video_id TEXT NOT NULL, expert TEXT NOT NULL, shard TEXT NOT NULL,
+    sha256 TEXT NOT NULL, n_rows INTEGER NOT NULL, values_dtype TEXT,
+    PRIMARY KEY (video_id, expert)
+);
+CREATE TABLE IF NOT EXISTS leases (
+    path TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since REAL NOT NULL
+);
+"""
+
 STATUSES = ("pending", "done", "failed")
 _CHUNK = 900  # SQLite host parameters per statement, well under every build's limit
 
@@ -86,6 +106,7 @@ class Catalog:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA + INDEX_SCHEMA)
+        self._conn.executescript(EXTRA_SCHEMA)
 
     def close(self) -> None:
         self._conn.close()
@@ -298,6 +319,160 @@ class Catalog:
             (d["encoder"], json.dumps(d["models"], sort_keys=True),
              json.dumps(d["params"], sort_keys=True), time.time()),
         )
+
+
+@dataclass(frozen=True)
+class ShardCheck:
+    """What a done shard must be when read: its file's sha256 and row count."""
+
+    shard: str
+    sha256: str
+    n_rows: int
+    values_dtype: str | None
+
+
+@dataclass(frozen=True)
+class DecodeNote:
+    """Which backend decoded a video, and where its stream ended when it ended early."""
+
+    backend: str | None
+    decoded_end: float | None
+    duration: float | None
+    gaps: tuple[tuple[float, float], ...] = ()  # corrupt spans without frames (no rows there)
+
+
+def open_readonly(path: Path, immutable: bool = True) -> Catalog:
+    """A Catalog on a collection that cannot be written (a read-only mount, another user's
+    folder): SQLite `immutable=1`, which needs no -wal/-shm side files and creates none (it
+    does not see a -wal left by a writer that was killed). immutable=False: `mode=ro`, for a
+    writable folder that cannot take a normal open (a full disk)."""
+    cat = Catalog.__new__(Catalog)
+    cat.path = Path(path)
+    uri = f"file:{quote(str(cat.path.resolve()))}?{'immutable=1' if immutable else 'mode=ro'}"
+    cat._conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+    cat._conn.row_factory = sqlite3.Row
+    return cat
+
+
+def _missing_table(err: sqlite3.OperationalError) -> bool:
+    """An older catalog opened read-only lacks the EXTRA_SCHEMA tables: read as empty."""
+    return "no such table" in str(err)
+
+
+def set_feature_checked(cat: Catalog, rec: FeatureRecord, check: ShardCheck) -> None:
+    """The done record and its shard check in one transaction: never one without the other."""
+    with cat.transaction() as c:
+        cat.set_feature(rec)
+        c.execute(
+            "INSERT OR REPLACE INTO shard_checks (video_id, expert, shard, sha256, n_rows, "
+            "values_dtype) VALUES (?,?,?,?,?,?)",
+            (rec.video_id, rec.expert, check.shard, check.sha256, check.n_rows,
+             check.values_dtype),
+        )
+
+
+def shard_check(cat: Catalog, video_id: str, expert: str) -> ShardCheck | None:
+    try:
+        row = cat.execute(
+            "SELECT shard, sha256, n_rows, values_dtype FROM shard_checks "
+            "WHERE video_id=? AND expert=?", (video_id, expert),
+        ).fetchone()
+    except sqlite3.OperationalError as err:
+        if _missing_table(err):
+            return None
+        raise
+    return None if row is None else ShardCheck(row[0], row[1], int(row[2]), row[3])
+
+
+def set_decode_note(cat: Catalog, video_id: str, note: DecodeNote) -> None:
+    cat.execute(
+        "INSERT OR REPLACE INTO decode_notes (video_id, backend, decoded_end, duration, gaps, "
+        "updated) VALUES (?,?,?,?,?,?)",
+        (video_id, note.backend, note.decoded_end, note.duration,
+         json.dumps([list(g) for g in note.gaps]), time.time()),
+    )
+
+
+def decode_note(cat: Catalog, video_id: str) -> DecodeNote | None:
+    return decode_notes(cat, video_id).get(video_id)
+
+
+def decode_notes(cat: Catalog, video_id: str | None = None) -> dict[str, DecodeNote]:
+    try:
+        sql = "SELECT video_id, backend, decoded_end, duration, gaps FROM decode_notes"
+        rows = cat.execute(sql + " WHERE video_id=?", (video_id,)) if video_id is not None \
+            else cat.execute(sql)
+        return {r[0]: DecodeNote(r[1], r[2], r[3], tuple(tuple(g) for g in json.loads(r[4] or "[]")))
+                for r in rows}
+    except sqlite3.OperationalError as err:
+        if _missing_table(err):
+            return {}
+        raise
+
+
+@dataclass(frozen=True)
+class Lease:
+    """An extract run's claim on one video path: held while its process lives."""
+
+    path: str
+    pid: int
+    host: str
+    since: float
+
+
+LEASE_FOREIGN_S = 24 * 3600.0  # another host's lease, whose pid cannot be checked, expires
+
+
+def claim(cat: Catalog, path: str, pid: int, host: str, alive: Callable[[Lease], bool]) -> Lease | None:
+    """Claim `path` for (pid, host) unless a live lease of another process holds it: returns
+    None when claimed, else the holder. `alive(lease)` says whether a holder still runs."""
+    with cat.transaction() as c:
+        row = c.execute("SELECT path, pid, host, since FROM leases WHERE path=?", (path,)).fetchone()
+        held = None if row is None else Lease(row[0], int(row[1]), row[2], float(row[3]))
+        if held is not None and (held.pid, held.host) != (pid, host) and alive(held):
+            return held
+        c.execute("INSERT OR REPLACE INTO leases (path, pid, host, since) VALUES (?,?,?,?)",
+                  (path, pid, host, time.time()))
+    return None
+
+
+def release(cat: Catalog, path: str, pid: int, host: str) -> None:
+    cat.execute("DELETE FROM leases WHERE path=? AND pid=? AND host=?", (path, pid, host))
+
+
+def leases(cat: Catalog) -> list[Lease]:
+    try:
+        rows = cat.execute("SELECT path, pid, host, since FROM leases ORDER BY path").fetchall()
+    except sqlite3.OperationalError as err:
+        if _missing_table(err):
+            return []
+        raise
+    return [Lease(r[0], int(r[1]), r[2], float(r[3])) for r in rows]
+
+
+VIDEO_TABLES = ("videos", "features", "shard_checks", "decode_notes")
+
+
+def export_video(cat: Catalog, video_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Every catalog row of one video, by table: what a Ray actor hands the driver, which
+    alone writes the shared catalog (SQLite WAL is unsafe on network filesystems)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table in VIDEO_TABLES:
+        rows = cat.execute(f"SELECT * FROM {table} WHERE video_id=?", (video_id,)).fetchall()
+        out[table] = [dict(r) for r in rows]
+    return out
+
+
+def import_video(cat: Catalog, dump: dict[str, list[dict[str, Any]]]) -> None:
+    """Apply export_video's rows in one transaction (replacing that video's rows)."""
+    with cat.transaction() as c:
+        for table in VIDEO_TABLES:
+            for row in dump.get(table, []):
+                cols = ", ".join(row)
+                marks = ", ".join("?" * len(row))
+                c.execute(f"INSERT OR REPLACE INTO {table} ({cols}) VALUES ({marks})",
+                          tuple(row.values()))
+
 
 def _info(row: sqlite3.Row) -> VideoInfo:
     return VideoInfo(

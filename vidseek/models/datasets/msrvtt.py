@@ -41,12 +41,17 @@ def msrvtt_rows(collection: str, test_csv: str, train_captions: str, seed: int =
 
 def load_feature_pickle(path: str | Path) -> dict[str, np.ndarray]:
     """{video_id: (T, d) or (d,) array} from a CE/MMT-style pickle (any dict of arrays)."""
+    from vidseek.extract.experts.i3d_net import _NumpyOnlyUnpickler  # numpy arrays only
+
     path = Path(path)
     try:
         with open(path, "rb") as fh:
-            data = pickle.load(fh, encoding="latin1")
-    except (OSError, pickle.UnpicklingError, EOFError) as err:
-        raise DatasetError(f"{path}: not a feature pickle ({err})") from err
+            data = _NumpyOnlyUnpickler(fh, encoding="latin1").load()
+    except pickle.UnpicklingError as err:  # a class that is not a numpy array: refused
+        why = str(err).split(" from ")[0]
+        raise DatasetError(f"{path}: not a plain numpy feature pickle ({why})") from None
+    except (OSError, EOFError, ValueError, TypeError) as err:
+        raise DatasetError(f"{path}: not a feature pickle ({err})") from None
     if not isinstance(data, dict) or not data:
         raise DatasetError(f"{path}: expected a dict video_id -> array, got {type(data).__name__}")
     return {str(k): np.asarray(v, dtype=np.float32) for k, v in data.items()}
