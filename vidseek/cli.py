@@ -39,7 +39,8 @@ def _weights(text: str) -> dict[str, float]:
 
 
 def _extract_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="video files or folders")
+    p.add_argument("--from-list", metavar="FILE", help="also the paths in FILE, one per line (# comments)")
     _collection(p)
     p.add_argument("--experts", type=_csv, help="comma-separated expert names (see `vidseek weights list`)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -123,6 +124,21 @@ def _synth_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    _collection(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback only)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    _collection(p)
+    p.add_argument("--format", required=True, choices=["npy", "parquet", "hf"])
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--experts", type=_csv, help="comma-separated experts (default: every one)")
+    p.add_argument("--videos", type=_csv, help="comma-separated video ids (default: every one)")
+
+
 @dataclass(frozen=True)
 class Verb:
     help: str
@@ -147,6 +163,10 @@ VERBS: dict[str, Verb] = {
                   "vidseek.pipelines.train:train:TrainCommand"),
     "synth": Verb("render the synthetic benchmark", _synth_args,
                   "vidseek.pipelines.synth:synth:SynthConfig"),
+    "serve": Verb("a local search app: load once, search over HTTP, play the moments", _serve_args,
+                  "vidseek.pipelines.serve:serve:ServeConfig"),
+    "export": Verb("features as per-video .npy files, one Parquet dataset, or a HF dataset", _export_args,
+                   "vidseek.pipelines.export:export:ExportConfig"),
     "weights list": Verb("every expert's weights: source, found / missing, path, sha256",
                          _weights_list_args, "vidseek.pipelines.weights:weights_list:WeightsListConfig"),
     "weights import": Verb("put a downloaded weights file where vidseek finds it",
@@ -194,6 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(err, (VidseekError, UnknownNameError, FileNotFoundError)):
             print(f"vidseek {args._verb}: {err}", file=sys.stderr)
             return 2
+        if isinstance(err, ModuleNotFoundError) and err.name:
+            from vidseek.extras import message
+
+            hint = message(err.name, f"vidseek {args._verb}")
+            if hint:
+                print(f"vidseek {args._verb}: {hint}", file=sys.stderr)
+                return 2
         raise
 
 

@@ -29,3 +29,7 @@ class CollectionError(VidseekError):
 
 class DatasetError(VidseekError):
     """A dataset / annotation file is malformed or refers to missing videos."""
+
+
+class InputError(VidseekError):
+    """An input argument cannot be used as given (a URL, an unreadable --from-list file)."""

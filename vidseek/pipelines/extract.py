@@ -13,10 +13,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from vidseek.errors import CollectionError, VidseekError
+from vidseek.errors import CollectionError, InputError, VidseekError
 from vidseek.extract.engines import ENGINES
 from vidseek.extract.run import one_line
 from vidseek.extract.worker import ExtractConfig, VideoResult, Worker, expand_paths
+from vidseek.inputs import gather_inputs
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -26,7 +27,11 @@ __all__ = ["ExtractConfig", "extract_collection"]
 def extract_collection(cfg: ExtractConfig) -> int:
     """Extract every video of cfg.paths into cfg.collection. Exit 0 all done, 1 some failed."""
     t0 = time.monotonic()
-    paths = expand_paths(cfg.paths)
+    try:
+        paths = expand_paths(gather_inputs(cfg.paths, cfg.from_list))
+    except InputError as err:
+        print(f"vidseek extract: {err}", file=sys.stderr)
+        return EXIT_ERROR
     if not paths:
         print("vidseek extract: no videos found in the given paths", file=sys.stderr)
         return EXIT_ERROR
