@@ -5,7 +5,7 @@
 - parquet: one Parquet dataset, hive-partitioned by expert (OUT/expert=<name>/part-0.parquet):
   video_id, start, end, values, probs, text; `pyarrow.dataset.dataset(OUT, partitioning="hive")`.
 - hf: a Hugging Face `datasets.DatasetDict` (one split per expert) saved with save_to_disk.
-Each writes OUT/manifest.json: experts, videos, rows, the weights sha of each expert.
+Each writes OUT/_manifest.json (the leading _ keeps Parquet readers from taking it for data): experts, videos, rows, the weights sha of each expert.
 """
 
 from __future__ import annotations
@@ -134,5 +134,5 @@ def export_features(store: FeatureStore, fmt: str, out: str | Path, experts: Seq
                          "videos": sum(1 for _, e in todo if e == ex)} for ex in sorted({e for _, e in todo})},
         "videos": sorted({v for v, _ in todo}),
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    (out / "_manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest
