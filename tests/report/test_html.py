@@ -67,7 +67,7 @@ def test_search_page_self_contained(red_then_blue: Path, tmp_path: Path) -> None
     assert page.startswith("<!doctype html>") and "<svg" in page
     assert "now &lt;we&gt; flip" in page  # escaped
     assert "flipping pancake" in page and "video file not found" in page
-    assert not re.search(r'src="(?!data:)', page)  # nothing fetched from outside
+    assert not re.search(r'src="(?!data:|file://)', page)  # nothing fetched from outside
     assert len(_images(page)) == 5
     out = eval_page({"n_queries": 1, "metrics": {"video R@1": 100.0},
                      "queries": [{"query": "q", "video": "rb", "windows": [[2, 4]], "video_rank": 1,

@@ -46,7 +46,7 @@ def test_static_page_has_the_cards(served: Path, tmp_path: Path) -> None:
     assert '<video controls preload="metadata" data-start="4.000" data-end="8.000" ' \
            'src="videos/dog.mkv#t=4.00,8.00">' in page
     assert 'href="videos/dog.mkv#t=4.00,8.00"' in page and "data:image/jpeg;base64," in page
-    assert "<figcaption>0:04.0</figcaption>" in page and 'class="tick"' in page
+    assert "<figcaption>0:04.0</figcaption>" in page and page.count("<figcaption>") >= 5 and 'class="tick"' in page
     far = static_search_page("a dog", hits, col.store, tmp_path / "a" / "b" / "c" / "d" / "p.html")
     assert f'href="{(served.parent / "videos" / "dog.mkv").as_uri()}#t=4.00,8.00"' in far
     col.close()

@@ -202,9 +202,10 @@ def card_html(card: Card, duration: float, thumbs: Sequence[tuple[float, str]],
 def render_cards(hits: Sequence[Hit], duration_of: Callable[[Hit], float],
                  thumbs_of: Callable[[Hit, list[float]], list[tuple[float, str]]],
                  media_of: Callable[[Hit], str | None],
-                 link_of: Callable[[Hit], str | None] = lambda h: None) -> str:
+                 link_of: Callable[[Hit], str | None] = lambda h: None, n_thumbs: int = 3) -> str:
     """Every card of a result list, nested moments collapsed."""
-    return "".join(card_html(c, duration_of(c.hit), thumbs_of(c.hit, thumb_times(c.hit.start, c.hit.end)),
+    return "".join(card_html(c, duration_of(c.hit),
+                             thumbs_of(c.hit, thumb_times(c.hit.start, c.hit.end, n_thumbs)),
                              media_of(c.hit), link_of(c.hit)) for c in collapse_nested(hits))
 
 

@@ -19,6 +19,7 @@ from vidseek.store import FeatureStore
 from vidseek.types import Hit
 
 NEAR_UP = 2
+THUMBS = 5
 
 PAGE_CSS = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1100px}"
 
@@ -59,7 +60,7 @@ def static_search_page(query: str, hits: Sequence[Hit], store: FeatureStore | No
     def here(h: Hit) -> str | None:
         return media_href(h.path, page) if h.path and Path(h.path).exists() else None
 
-    cards = render_cards(hits, duration_of, thumbs_of, here, here)
+    cards = render_cards(hits, duration_of, thumbs_of, here, here, THUMBS)
     missing = sum(1 for h in hits if not h.path or not Path(h.path).exists())
     note = f'<p class="note">{missing} hit(s): video file not found; no thumbnails or player</p>' \
         if missing else ""
