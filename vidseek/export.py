@@ -65,7 +65,8 @@ def export_npy(store: FeatureStore, todo: list[tuple[str, str]], out: Path) -> N
             np.save(d / "probs.npy", f.probs)
         if f.texts is not None:
             with open(d / "text.jsonl", "w", encoding="utf-8") as fh:
-                for (s, e), text, meta in zip(f.times, f.texts, f.meta or [None] * len(f), strict=True):
+                metas: list[dict[str, Any] | None] = list(f.meta) if f.meta else [None] * len(f)
+                for (s, e), text, meta in zip(f.times, f.texts, metas, strict=True):
                     row: dict[str, Any] = {"start": float(s), "end": float(e), "text": text}
                     if meta:
                         row["meta"] = meta

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from vidseek.report.cards import collapse_nested
 from vidseek.serve.app import create_app
-from vidseek.types import Hit
 from vidseek.serve.media import RangeNotSatisfiable, parse_range
+from vidseek.types import Hit
 
 
 def wait_ready(client: TestClient) -> dict:

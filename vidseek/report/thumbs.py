@@ -39,7 +39,8 @@ def frame_at(path: str, t: float, max_side: int = THUMB_SIDE) -> np.ndarray:
 
         with av.open(path) as c:
             stream = c.streams.video[0]
-            c.seek(int(max(0.0, t) / stream.time_base), stream=stream, backward=True)
+            if stream.time_base is not None:
+                c.seek(int(max(0.0, t) / stream.time_base), stream=stream, backward=True)
             last = None
             for frame in c.decode(stream):
                 last = frame
