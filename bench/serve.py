@@ -144,6 +144,7 @@ def main() -> None:
     ap.add_argument("--videos", type=int, default=20)
     ap.add_argument("--windows", type=int, default=1000, help="synthetic: transcript lines in all")
     ap.add_argument("--encoder", default="minilm", help="synthetic: the query/line encoder")
+    ap.add_argument("--keep", metavar="DIR", help="synthetic: build into DIR and keep it (reused when there)")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--warmup", type=int, default=10)
@@ -157,7 +158,9 @@ def main() -> None:
             col = Path(args.collection)
             label = f"{col}"
         else:
-            col = build_synthetic(Path(tmp) / "col", args.videos, args.windows, args.encoder)
+            col = Path(args.keep) if args.keep else Path(tmp) / "col"
+            if not (col / "catalog.sqlite").exists():
+                build_synthetic(col, args.videos, args.windows, args.encoder)
             label = f"synthetic {args.videos} videos, {args.windows} windows, {args.encoder}"
         port = free_port()
         base = f"http://127.0.0.1:{port}"

@@ -92,19 +92,48 @@ def _readonly_catalog(path: Path) -> Any:
     raise CollectionError(f"cannot open catalog {path} read-only: {last}")
 
 
-def readonly_store(root: str | Path) -> FeatureStore:
+FEATURE_CACHE_BYTES = 256 * 2**20
+
+
+def readonly_store(root: str | Path, cache_bytes: int = FEATURE_CACHE_BYTES) -> FeatureStore:
     """A FeatureStore that reads a collection without writing a byte to it (the serve path).
-    The plain FeatureStore open sets WAL mode, creates tables and sweeps temporaries."""
+    The plain FeatureStore open sets WAL mode, creates tables and sweeps temporaries. Since
+    nothing changes underneath it, `get` keeps recent shards in memory (up to cache_bytes):
+    explaining each hit re-reads its video's shards, which was most of a warm query's time."""
+    from collections import OrderedDict
+
     from vidseek.store import FeatureStore
 
     root = Path(root)
     if not (root / "catalog.sqlite").exists():
         raise CollectionError(f"collection {root} does not exist or has no catalog; "
                               "run `vidseek extract` first")
-    store = FeatureStore.__new__(FeatureStore)
-    store.root = root
-    store.catalog = _readonly_catalog(root / "catalog.sqlite")
-    return store
+
+    class ReadOnlyStore(FeatureStore):
+        def __init__(self) -> None:  # noqa: D107 - opened read-only below, not by the base
+            self.root = root
+            self.catalog = _readonly_catalog(root / "catalog.sqlite")
+            self._cache: OrderedDict[tuple[str, str], tuple[int, Features]] = OrderedDict()
+            self._cached = 0
+
+        def get(self, video_id: str, expert: str) -> Features:
+            key = (video_id, expert)
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit[1]
+            feats = super().get(video_id, expert)
+            size = feats.values.nbytes + (feats.probs.nbytes if feats.probs is not None else 0) \
+                + feats.times.nbytes + sum(len(t) for t in feats.texts or ())
+            if size <= cache_bytes:
+                self._cache[key] = (size, feats)
+                self._cached += size
+                while self._cached > cache_bytes:
+                    _, (old, _) = self._cache.popitem(last=False)
+                    self._cached -= old
+            return feats
+
+    return ReadOnlyStore()
 
 
 class Collection:

@@ -30,9 +30,14 @@ def is_loopback(host: str) -> bool:
 def serve(cfg: ServeConfig) -> int:
     require("fastapi", "serve", "vidseek serve")
     require("uvicorn", "serve", "vidseek serve")
+    import faiss
     import uvicorn
 
     from vidseek.serve.app import create_app
+
+    # One search thread answers every query (serve/app.py): FAISS's OpenMP team for a single
+    # query vector only spins on a 2-core box; one thread was faster (docs/serve.md).
+    faiss.omp_set_num_threads(1)
 
     if not (Path(cfg.collection) / "catalog.sqlite").exists():
         print(f"vidseek serve: collection {cfg.collection} does not exist; run `vidseek extract` "
