@@ -104,15 +104,15 @@ def readonly_store(root: str | Path, cache_bytes: int = FEATURE_CACHE_BYTES) -> 
 
     from vidseek.store import FeatureStore
 
-    root = Path(root)
-    if not (root / "catalog.sqlite").exists():
-        raise CollectionError(f"collection {root} does not exist or has no catalog; "
+    path = Path(root)
+    if not (path / "catalog.sqlite").exists():
+        raise CollectionError(f"collection {path} does not exist or has no catalog; "
                               "run `vidseek extract` first")
 
     class ReadOnlyStore(FeatureStore):
         def __init__(self) -> None:  # noqa: D107 - opened read-only below, not by the base
-            self.root = root
-            self.catalog = _readonly_catalog(root / "catalog.sqlite")
+            self.root = path
+            self.catalog = _readonly_catalog(path / "catalog.sqlite")
             self._cache: OrderedDict[tuple[str, str], tuple[int, Features]] = OrderedDict()
             self._cached = 0
 
