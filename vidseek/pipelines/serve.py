@@ -35,9 +35,16 @@ def serve(cfg: ServeConfig) -> int:
 
     from vidseek.serve.app import create_app
 
-    # One search thread answers every query (serve/app.py): FAISS's OpenMP team for a single
-    # query vector only spins on a 2-core box; one thread was faster (docs/serve.md).
+    # One search thread answers every query (serve/app.py): the OpenMP / intra-op thread teams
+    # of FAISS and torch for a single query vector only spin on a busy 2-core box; one thread
+    # each was 3-7x faster per query (docs/serve.md).
     faiss.omp_set_num_threads(1)
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
 
     if not (Path(cfg.collection) / "catalog.sqlite").exists():
         print(f"vidseek serve: collection {cfg.collection} does not exist; run `vidseek extract` "
