@@ -8,12 +8,14 @@ VIDEOS ?=
 Q ?= a dog rides a skateboard
 TOP ?= 5
 SHARED ?= ../shared/data
+HOST ?= 127.0.0.1
+PORT ?= 8765
 export VIDSEEK_COLLECTION := $(COLLECTION)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 STAMP := $(VENV)/.vidseek-setup
 
-.PHONY: setup demo test test-fast lint bench extract index search status eval-real clean
+.PHONY: setup demo test test-fast lint bench bench-serve extract index search status serve eval-real clean
 
 setup: $(STAMP)
 
@@ -53,6 +55,12 @@ search: setup
 
 status: setup
 	$(BIN)/vidseek status --collection $(COLLECTION)
+
+serve: setup
+	$(BIN)/vidseek serve --collection $(COLLECTION) --host $(HOST) --port $(PORT)
+
+bench-serve: setup
+	$(BIN)/python bench/serve.py
 
 eval-real: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH SHARED=$(SHARED) bash tools/eval_real.sh

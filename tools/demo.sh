@@ -17,3 +17,7 @@ done
 vidseek search "a rabbit in a meadow" --collection "$COL" --top 5 --html "$OUT/search.html" >/dev/null
 echo
 echo "HTML page of the hits: $(cd "$OUT" && pwd)/search.html"
+echo
+echo "Search it in the browser (loads once, plays the moments):"
+echo "  vidseek serve --collection $COL      # or: make serve COLLECTION=$COL"
+echo "  then open http://127.0.0.1:8765/?q=a+rabbit+in+a+meadow"

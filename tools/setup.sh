@@ -14,6 +14,15 @@ if [ "$(uname -m)" = "aarch64" ]; then
 else
   $PIP install -q "torch==2.14.1" "torchvision==0.29.1"
 fi
-$PIP install -q -e ".[dev,cluster]"
+$PIP install -q -e ".[dev,all]"
 "$VENV/bin/python" tools/setup_weights.py || { echo "setup: optional weights step failed (see above); vidseek still runs with the experts it has" >&2; }
+# The browser test drives Debian's chromium; install it when missing and we may (root).
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver \
+      || echo "setup: chromium not installed; the browser test will skip" >&2
+  else
+    echo "setup: no /usr/bin/chromium (needs root: apt-get install chromium chromium-driver); the browser test will skip" >&2
+  fi
+fi
 "$VENV/bin/vidseek" --version

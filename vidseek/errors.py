@@ -55,6 +55,10 @@ class DatasetError(VidseekError):
     """A dataset / annotation file is malformed or refers to missing videos."""
 
 
+class InputError(VidseekError):
+    """An input argument cannot be used as given (a URL, an unreadable --from-list file)."""
+
+
 # --- other libraries' failures that are not bugs in vidseek, as one line ----------------------
 def one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__

@@ -73,7 +73,7 @@ def test_search_page_self_contained(red_then_blue: Path, tmp_path: Path) -> None
     assert page.startswith("<!doctype html>") and "<svg" in page
     assert "now &lt;we&gt; flip" in page  # escaped
     assert "flipping pancake" in page and "video file not found" in page
-    assert not re.search(r'src="(?!data:)', page)  # nothing fetched from outside
+    assert not re.search(r'src="(?!data:|file://)', page)  # nothing fetched from outside
     assert len(_images(page)) == 5
     q = QueryReport("0", "q", "rb", ((2.0, 4.0),), 1.0, ("rb",), ((2.0, 4.0, 1.0),), 1.0,
                     {"i3d": 1.0}, {"i3d": 2.0})

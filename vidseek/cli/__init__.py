@@ -102,6 +102,18 @@ def _doctor() -> Target:
     return Target(doctor, DoctorConfig)
 
 
+def _serve() -> Target:
+    from vidseek.pipelines.serve import ServeConfig, serve
+
+    return Target(serve, ServeConfig)
+
+
+def _export() -> Target:
+    from vidseek.pipelines.export import ExportConfig, export
+
+    return Target(export, ExportConfig)
+
+
 def _describe() -> Target:
     from vidseek.pipelines.describe import DescribeConfig, describe
 
@@ -164,6 +176,10 @@ VERBS: dict[str, Verb] = {
                              flags.eval_predictions_args, _eval_predictions),
     "train": Verb("train a joint-embedding or moment-localization model", flags.train_args, _train),
     "synth": Verb("render the synthetic benchmark", flags.synth_args, _synth),
+    "serve": Verb("a local search app: load once, search over HTTP, play the moments",
+                  flags.serve_args, _serve),
+    "export": Verb("features as per-video .npy files, one Parquet dataset, or a HF dataset",
+                   flags.export_args, _export),
     "weights list": Verb("every expert's weights: which set, found / missing, where, sha256",
                          flags.weights_list_args, _weights_list),
     "weights import": Verb("put a downloaded weights file where vidseek finds it",

@@ -98,7 +98,9 @@ def extract_args(p: argparse.ArgumentParser) -> None:
     from vidseek.extract.experts import EXPERTS
     from vidseek.extract.worker import DEFAULT_EXPERTS
 
-    p.add_argument("paths", nargs="+", metavar="PATH", help="video files or folders")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="video files or folders")
+    p.add_argument("--from-list", metavar="FILE",
+                   help="also the paths in FILE, one per line, # comments (default: none)")
     collection(p)
     p.add_argument("--experts", type=names_in(EXPERTS), metavar="A,B",
                    help=f"comma-separated experts, of: {listing(EXPERTS)} "
@@ -234,3 +236,20 @@ def synth_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-duration", type=positive_float, metavar="S", help="shortest video, seconds")
     p.add_argument("--max-duration", type=positive_float, metavar="S", help="longest video, seconds")
     no_progress(p)
+
+
+def serve_args(p: argparse.ArgumentParser) -> None:
+    collection(p)
+    p.add_argument("--host", help="address to listen on; a non-loopback one is warned about")
+    p.add_argument("--port", type=at_least(1), help="TCP port")
+    p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
+                   help="uvicorn's log level")
+
+
+def export_args(p: argparse.ArgumentParser) -> None:
+    collection(p)
+    p.add_argument("--format", required=True, choices=["npy", "parquet", "hf"],
+                   help="npy: values/times per video and expert; parquet: one dataset; hf: datasets.save_to_disk")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--experts", type=csv, metavar="A,B", help="experts to export (default: every one)")
+    p.add_argument("--videos", type=csv, metavar="X,Y", help="video ids to export (default: every one)")

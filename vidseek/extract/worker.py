@@ -48,6 +48,7 @@ class ExtractConfig:
     prefetch: int = 2  # decode this many chunks ahead while the experts run; 0: decode in-line
     engine: str = "local"  # a name in extract.engines.ENGINES: local or ray
     ray_address: str | None = None  # ray engine: join this cluster ("auto"); default a local Ray
+    from_list: str | None = None  # a file of paths, one per line (`#` comments)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from vidseek import console
 from vidseek.errors import ConfigError, Outcome
 from vidseek.extract.engines import ENGINES
 from vidseek.extract.worker import ExtractConfig, VideoResult, Worker, expand_paths
+from vidseek.inputs import gather_inputs
 
 __all__ = ["ExtractConfig", "extract_collection"]
 
@@ -34,7 +35,7 @@ def extract_collection(cfg: ExtractConfig) -> Outcome:
     """Extract every video of cfg.paths into cfg.collection: OK, or SOME_FAILED (the rest done)."""
     t0 = time.monotonic()
     check(cfg)
-    paths = expand_paths(cfg.paths)
+    paths = expand_paths(gather_inputs(cfg.paths, cfg.from_list))
     if not paths:
         raise ConfigError(f"no videos found in {', '.join(map(str, cfg.paths))}")
     engine = ENGINES.get(cfg.engine)

@@ -78,7 +78,7 @@ def search(cfg: SearchConfig) -> Outcome:
     if cfg.html:
         from vidseek.report.html import search_page
 
-        Path(cfg.html).write_text(search_page(cfg.query, hits, searcher.store), encoding="utf-8")
+        Path(cfg.html).write_text(search_page(cfg.query, hits, searcher.store, cfg.html), encoding="utf-8")
         if not cfg.json:
             print(f"wrote {cfg.html}")
     return Outcome.OK

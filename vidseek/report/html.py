@@ -159,18 +159,21 @@ def _duration(store: FeatureStore | None, video: str, fallback: float) -> float:
     return info.duration if info is not None and info.duration > 0 else fallback
 
 
-def search_page(query: str, hits: Sequence[Hit], store: FeatureStore | None = None) -> str:
-    body = [f"<h1>vidseek: &ldquo;{html.escape(query)}&rdquo;</h1>",
-            f'<p class="meta">{len(hits)} hits</p>']
-    body += [hit_html(i, h, _duration(store, h.video, h.end)) for i, h in enumerate(hits, 1)]
-    return _page(f"vidseek: {query}", "".join(body))
+def search_page(query: str, hits: Sequence[Hit], store: FeatureStore | None = None,
+                page: str | None = None) -> str:
+    """The app's cards (report/cards.py), media linked relative to `page` when near it."""
+    from vidseek.report.search_page import static_search_page
+
+    return static_search_page(query, hits, store, page)
 
 
 def eval_page(report: EvalReport, searcher: Any = None, thumbs: bool = True) -> str:
     """Metrics, then per query its annotated video's top moment against the ground truth."""
     store = getattr(searcher, "store", None)
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.2f}</td></tr>" for k, v in report.metrics.items())
-    body = [f"<h1>vidseek eval: {report.n_queries} queries</h1><table>{rows}</table>"]
+    from vidseek.report.cards import LEGEND
+
+    body = [f"<h1>vidseek eval: {report.n_queries} queries</h1><table>{rows}</table>{LEGEND}"]
     for i, q in enumerate(report.queries, 1):
         path = ""
         if store is not None:

@@ -1,0 +1,276 @@
+"""The Python API: one `Collection` object that extracts, indexes, searches and reads features.
+
+The CLI verbs and `vidseek serve` call the same pipelines functions this class calls, so a
+notebook, the command line and the web app give the same answers. A Collection keeps its
+search engine (encoder + FAISS indexes) open between queries: the first search pays the load,
+the next ones do not.
+
+    import vidseek
+    col = vidseek.open_collection("my-collection", create=True)
+    col.extract(["a.mp4", "dir/"])
+    col.index()
+    hits = col.search("a dog rides a skateboard", top=5)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from vidseek.errors import CollectionError
+
+if TYPE_CHECKING:
+    from vidseek.search.engine import Searcher
+    from vidseek.store import FeatureStore
+    from vidseek.types import Features, Hit
+
+EXIT_ERROR = 2
+
+
+def _jsonable(x: Any) -> Any:
+    """numpy scalars / arrays and tuples inside `why` as plain JSON values."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x
+
+
+def why_json(why: Any) -> dict[str, Any]:
+    """A hit's evidence as a JSON dict, whether `why` is a typed explanation or a plain dict."""
+    if why is None:
+        return {}
+    if hasattr(why, "as_json"):
+        return _jsonable(why.as_json())
+    return _jsonable(dict(why))
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """The one JSON form of a hit (`search --json`, `/api/search`): video, path, start, end,
+    score, why."""
+    out: dict[str, Any] = {
+        "video": hit.video, "path": hit.path, "start": round(float(hit.start), 3),
+        "end": round(float(hit.end), 3), "score": round(float(hit.score), 6),
+    }
+    why = why_json(hit.why)
+    if why:
+        out["why"] = why
+    return out
+
+
+# ---- read-only opening ----------------------------------------------------------------------
+def _readonly_catalog(path: Path) -> Any:
+    """A Catalog whose SQLite connection cannot write: mode=ro, else immutable=1 where even the
+    WAL side files cannot be made (a read-only folder); the store's own opener."""
+    from vidseek.store.catalog import open_readonly
+
+    last: Exception | None = None
+    for immutable in (False, True):
+        try:
+            cat = open_readonly(path, immutable=immutable)
+            cat.video_ids()
+            return cat
+        except (sqlite3.Error, CollectionError) as err:
+            last = err
+    raise CollectionError(f"cannot open catalog {path} read-only: {last}")
+
+
+FEATURE_CACHE_BYTES = 256 * 2**20
+
+
+def readonly_store(root: str | Path, cache_bytes: int = FEATURE_CACHE_BYTES) -> FeatureStore:
+    """A FeatureStore that reads a collection without writing a byte to it (the serve path).
+    The plain FeatureStore open sets WAL mode, creates tables and sweeps temporaries. Since
+    nothing changes underneath it, `get` keeps recent shards in memory (up to cache_bytes):
+    explaining each hit re-reads its video's shards, which was most of a warm query's time."""
+    from collections import OrderedDict
+
+    from vidseek.store import FeatureStore
+
+    path = Path(root)
+    if not (path / "catalog.sqlite").exists():
+        raise CollectionError(f"collection {path} does not exist or has no catalog; "
+                              "run `vidseek extract` first")
+
+    class ReadOnlyStore(FeatureStore):
+        def __init__(self) -> None:  # noqa: D107 - opened read-only below, not by the base
+            self.root = path
+            self.catalog = _readonly_catalog(path / "catalog.sqlite")
+            self._cache: OrderedDict[tuple[str, str], tuple[int, Features]] = OrderedDict()
+            self._cached = 0
+
+        def get(self, video_id: str, expert: str) -> Features:
+            key = (video_id, expert)
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit[1]
+            feats = super().get(video_id, expert)
+            size = feats.values.nbytes + (feats.probs.nbytes if feats.probs is not None else 0) \
+                + feats.times.nbytes + sum(len(t) for t in feats.texts or ())
+            if size <= cache_bytes:
+                self._cache[key] = (size, feats)
+                self._cached += size
+                while self._cached > cache_bytes:
+                    _, (old, _) = self._cache.popitem(last=False)
+                    self._cached -= old
+            return feats
+
+    return ReadOnlyStore()
+
+
+class Collection:
+    """One collection folder. Methods mirror the CLI verbs; the search engine stays loaded."""
+
+    def __init__(self, root: str | Path, *, read_only: bool = False) -> None:
+        self.root = Path(root)
+        self.read_only = read_only
+        self._searcher: Searcher | None = None
+        self._store: FeatureStore | None = None
+
+    def __repr__(self) -> str:
+        return f"Collection({str(self.root)!r}{', read_only=True' if self.read_only else ''})"
+
+    # ---- stores ---------------------------------------------------------------------------
+    @property
+    def store(self) -> FeatureStore:
+        """The collection's store, opened once (read-only when the Collection is)."""
+        if self._store is None:
+            if self.read_only:
+                self._store = readonly_store(self.root)
+            else:
+                from vidseek.store import FeatureStore
+
+                self._store = FeatureStore(self.root, create=False)
+        return self._store
+
+    def close(self) -> None:
+        if self._searcher is not None and self._searcher.store is not self._store:
+            self._searcher.store.close()
+        if self._store is not None:
+            self._store.close()
+        self._searcher = self._store = None
+
+    def __enter__(self) -> Collection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _writable(self, verb: str) -> None:
+        if self.read_only:
+            raise CollectionError(f"collection {self.root} is open read-only; cannot {verb}")
+
+    # ---- verbs ----------------------------------------------------------------------------
+    def extract(self, paths: Sequence[str] | str, experts: Sequence[str] | None = None, *,
+                device: str = "cpu", workers: int = 1, engine: str = "local",
+                backend: str | None = None, tiny: bool = False, random_weights: bool = False,
+                force: bool = False, progress: bool = False, from_list: str | None = None) -> int:
+        """Decode each video once and run the experts into the collection (the CLI's engine).
+        Returns 0 when every video is done, 1 when some failed (see `status()`); raises
+        CollectionError when nothing could run."""
+        self._writable("extract")
+        from vidseek.pipelines.extract import ExtractConfig, extract_collection
+
+        cfg = ExtractConfig([paths] if isinstance(paths, str) else list(paths), str(self.root),
+                            experts=list(experts) if experts else None, device=device,
+                            workers=workers, engine=engine, backend=backend, tiny=tiny,
+                            random_weights=random_weights, force=force, progress=progress,
+                            from_list=from_list)
+        self.close()
+        code = extract_collection(cfg)
+        if code == EXIT_ERROR:
+            raise CollectionError(f"extract into {self.root} could not run (see the message above)")
+        return code
+
+    def index(self, spaces: Sequence[str] | None = None, *, model: str | None = None,
+              rebuild: bool = False, encoder: str | None = None, progress: bool = False) -> int:
+        """Build or extend the search indexes (incremental; `rebuild` drops them first)."""
+        self._writable("index")
+        from vidseek.pipelines.index import IndexConfig, build_index
+
+        cfg = IndexConfig(str(self.root), spaces=list(spaces) if spaces else None,
+                          rebuild=rebuild, model=model, progress=progress)
+        if encoder:
+            cfg.encoder = encoder
+        self.close()
+        return build_index(cfg)
+
+    @property
+    def searcher(self) -> Searcher:
+        """The loaded search engine (text encoder + every indexed space), opened once."""
+        if self._searcher is None:
+            from vidseek.search.engine import Searcher, open_searcher
+
+            self._searcher = Searcher(self.store) if self.read_only else open_searcher(self.root)
+        return self._searcher
+
+    def search(self, query: str, top: int = 10, *, videos: bool = False,
+               weights: dict[str, float] | None = None, explain: bool = True) -> list[Hit]:
+        """Hits best first (video, path, start, end, score, why), as `vidseek search`."""
+        from vidseek.search.engine import SearchOptions
+
+        if not query.strip():
+            raise ValueError("the query is empty")
+        s = self.searcher
+        unknown = sorted(set(weights or {}) - set(s.spaces))
+        if unknown:
+            raise CollectionError(f"weights name {', '.join(unknown)}, not an indexed space; "
+                                  f"known: {', '.join(sorted(s.spaces))}")
+        return s.search(query, SearchOptions(top=top, videos=videos, weights=weights,
+                                             explain=explain))
+
+    def features(self, video: str, expert: str) -> Features:
+        """One expert's rows for one video: `.times` (n, 2) seconds, `.values` (n, d) float32
+        (plus `.probs`, `.texts` for classifiers and speech / OCR)."""
+        return self.store.get(video, expert)
+
+    def experts(self) -> list[str]:
+        return self.store.experts()
+
+    def videos(self) -> list[dict[str, Any]]:
+        """Every video of the catalog: id, path, duration, status, error."""
+        return [{"id": r["video_id"], "path": r["path"], "duration": r["duration"],
+                 "status": r["status"], "error": r["error"]} for r in self.store.catalog.video_rows()]
+
+    def status(self) -> dict[str, Any]:
+        """Counts per status, the experts and the indexed spaces (what `vidseek status` shows)."""
+        from vidseek.index.settings import read_settings
+
+        rows = self.videos()
+        counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "failed", "pending")}
+        indexed = [{"space": r["space"], "n": r["n"], "factory": r["factory"]}
+                   for r in self.store.catalog.index_spaces()]
+        settings = read_settings(self.store)
+        encoder = settings.encoder if settings is not None else None
+        return {"collection": str(self.root), "videos": len(rows), "counts": counts,
+                "experts": self.experts(), "spaces": indexed, "encoder": encoder}
+
+
+def open_collection(root: str | Path, *, create: bool = False, read_only: bool = False) -> Collection:
+    """The collection at `root`. Raises CollectionError when it does not exist, unless
+    `create` (then an empty one is made, ready for `extract`)."""
+    root = Path(root)
+    if not (root / "catalog.sqlite").exists():
+        if not create or read_only:
+            raise CollectionError(f"collection {root} does not exist; run `vidseek extract` first "
+                                  "(or open_collection(..., create=True))")
+        from vidseek.store import FeatureStore
+
+        FeatureStore(root).close()
+    return Collection(root, read_only=read_only)
+
+
+def dumps(hits: Iterable[Hit]) -> str:
+    return json.dumps([hit_json(h) for h in hits])

@@ -1,0 +1,29 @@
+"""`vidseek export`: a collection's features as .npy files, one Parquet dataset or a HF dataset."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+
+@dataclass
+class ExportConfig:
+    collection: str
+    format: str
+    out: str
+    experts: list[str] | None = None
+    videos: list[str] | None = None
+
+
+def export(cfg: ExportConfig) -> int:
+    from vidseek.api import readonly_store
+    from vidseek.export import export_features
+
+    store = readonly_store(cfg.collection)
+    try:
+        m = export_features(store, cfg.format, cfg.out, cfg.experts, cfg.videos)
+    finally:
+        store.close()
+    print(f"export: {len(m['videos'])} videos, experts {', '.join(m['experts'])} as {cfg.format} "
+          f"-> {cfg.out}", file=sys.stderr)
+    return 0
