@@ -209,3 +209,15 @@ def test_status_on_an_empty_folder_creates_nothing(tmp_path, capsys) -> None:
     assert rc != 0 and os.listdir(empty) == []
     rc, st = status_json(capsys, tmp_path / "missing")
     assert rc != 0 and not (tmp_path / "missing").exists()
+
+
+def test_cli_mistyped_path_and_status_are_one_line_errors(tmp_path) -> None:
+    from faults_corpus import cli
+
+    col = tmp_path / "col"
+    r = cli("extract", str(tmp_path / "nope.mp4"), "--collection", str(col), "--no-progress")
+    no_traceback(r.stderr)
+    assert r.returncode == 2 and "nope.mp4: no such file" in r.stderr and not col.exists()
+    r = cli("status", "--collection", str(col))
+    no_traceback(r.stderr)
+    assert r.returncode != 0 and "no collection at" in r.stderr and not col.exists()
