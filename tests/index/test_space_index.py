@@ -100,7 +100,7 @@ def test_identity_mismatch_raises(store: FeatureStore) -> None:
     assert SpaceIndex(store, "s", DIM, "experts:other+text:def456").ntotal == 0
 
 
-def test_flat_grows_to_hnsw_keeps_every_row(store: FeatureStore) -> None:
+def test_flat_grows_to_ivf_keeps_every_row(store: FeatureStore) -> None:
     idx = SpaceIndex(store, "s", DIM, IDENT, flat_max=40)
     videos = {f"v{i}": _video(15, 100 + i) for i in range(4)}
     for vid, (t, v) in list(videos.items())[:2]:
@@ -110,14 +110,14 @@ def test_flat_grows_to_hnsw_keeps_every_row(store: FeatureStore) -> None:
     for vid, (t, v) in list(videos.items())[2:]:
         idx.add_video(vid, t, v)
     idx.commit()
-    assert idx.factory == "HNSW32" and idx.ntotal == 60
+    assert idx.factory == "IVF32,Flat" and idx.ntotal == 60  # k = 4 * sqrt(60) -> 32
     idx = SpaceIndex(store, "s", DIM, IDENT, flat_max=40)
-    assert idx.factory == "HNSW32" and list_spaces(store)[0]["factory"] == "HNSW32"
+    assert idx.factory == "IVF32,Flat" and list_spaces(store)[0]["factory"] == "IVF32,Flat"
     for vid, (t, v) in videos.items():
         for r in range(len(t)):
             hit = idx.search(v[r], 1)[0]
             assert _span(hit) == (vid, t[r, 0], t[r, 1]) and hit.row == r
-    idx.remove_video("v0")  # HNSW: tombstoned, gone from results
+    idx.remove_video("v0")  # IVF removes for real
     idx.commit()
     idx = SpaceIndex(store, "s", DIM, IDENT, flat_max=40)
     assert idx.ntotal == 45 and all(h.video != "v0" for h in idx.search(videos["v0"][1][0], 45))

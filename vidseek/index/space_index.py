@@ -28,6 +28,7 @@ from vidseek.index.vector_index import (
     choose_factory,
     normalize,
     size_class,
+    train_size,
 )
 from vidseek.store.catalog import IndexRow
 from vidseek.store.features import FeatureStore
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 EXACT_MAX = 50_000
 """A search restricted to videos with at most this many rows scores them exactly (reconstruct +
 dot product) instead of a filtered ANN search, which loses recall on small subsets."""
-TRAIN_MAX = 100_000
 TUNE_QUERIES = 256
 
 
@@ -190,7 +190,7 @@ class SpaceIndex:
     def _rebuild(self, factory: str) -> None:
         vecs, ids = self.index.reconstruct_all()
         rng = np.random.default_rng(0)
-        train = vecs[rng.choice(len(vecs), min(len(vecs), TRAIN_MAX), replace=False)]
+        train = vecs[rng.choice(len(vecs), train_size(factory, len(vecs)), replace=False)]
         log.info("index space %r: %s -> %s (%d rows)", self.space, self.index.factory, factory, len(ids))
         fresh = VectorIndex.create(self.dim, factory, train)
         fresh.add(vecs, ids)
