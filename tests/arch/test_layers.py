@@ -20,8 +20,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("vidseek.models",),
     ("vidseek.search",),
     ("vidseek.report",),
-    ("vidseek.export", "vidseek.pipelines"),
-    ("vidseek.api", "vidseek.serve"),
+    # what users call: the verbs, the Python API over them, the app over the API
+    ("vidseek.pipelines", "vidseek.api", "vidseek.export", "vidseek.serve"),
     ("vidseek.cli",),
 ]
 EXEMPT = {"vidseek.plugins"}

@@ -6,7 +6,7 @@ Two producers in PRODUCERS: "thread" (the default: PyAV, decord and the ffmpeg p
 release the GIL while they decode, and a thread costs nothing to start, shares memory, and
 cannot be leaked by a killed parent) and "process" (a spawned child that pickles each chunk
 through a pipe: pays ~0.5 s start-up per video and a copy per chunk; kept for measuring, see
-bench/overlap.py and docs/parts/prefetch.md).
+bench/overlap.py and docs/prefetch.md).
 
 Whatever the producer raises is raised again by the consumer at the point in the stream where
 it happened, so a corrupt video fails exactly as it does when decoded in-line. Closing the

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from vidseek.errors import Outcome
+
 
 @dataclass
 class ExportConfig:
@@ -15,7 +17,7 @@ class ExportConfig:
     videos: list[str] | None = None
 
 
-def export(cfg: ExportConfig) -> int:
+def export(cfg: ExportConfig) -> Outcome:
     from vidseek.api import readonly_store
     from vidseek.export import export_features
 
@@ -26,4 +28,4 @@ def export(cfg: ExportConfig) -> int:
         store.close()
     print(f"export: {len(m['videos'])} videos, experts {', '.join(m['experts'])} as {cfg.format} "
           f"-> {cfg.out}", file=sys.stderr)
-    return 0
+    return Outcome.OK

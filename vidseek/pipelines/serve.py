@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from vidseek.errors import CollectionError, Outcome
 from vidseek.extras import require
 
 
@@ -27,7 +28,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(cfg: ServeConfig) -> int:
+def serve(cfg: ServeConfig) -> Outcome:
     require("fastapi", "serve", "vidseek serve")
     require("uvicorn", "serve", "vidseek serve")
     import faiss
@@ -47,13 +48,11 @@ def serve(cfg: ServeConfig) -> int:
         pass
 
     if not (Path(cfg.collection) / "catalog.sqlite").exists():
-        print(f"vidseek serve: collection {cfg.collection} does not exist; run `vidseek extract` "
-              "first", file=sys.stderr)
-        return 2
+        raise CollectionError(f"collection {cfg.collection} does not exist; run `vidseek extract` first")
     if not is_loopback(cfg.host):
         print(f"vidseek serve: WARNING: listening on {cfg.host}: the collection's videos and "
               "features become readable by anyone who can reach this address", file=sys.stderr)
     print(f"vidseek serve: {cfg.collection} on http://{cfg.host}:{cfg.port}/ (Ctrl-C stops)",
           file=sys.stderr)
     uvicorn.run(create_app(cfg.collection), host=cfg.host, port=cfg.port, log_level=cfg.log_level)
-    return 0
+    return Outcome.OK

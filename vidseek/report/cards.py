@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vidseek.api import why_json
-from vidseek.types import Hit
+import numpy as np
+
+from vidseek.types import Explanation, Hit, Why
 
 NICE_STEPS = (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 MAX_TICKS = 8
@@ -129,10 +130,55 @@ def timeline_svg(duration: float, span: tuple[float, float], nested: Sequence[tu
             f'{"".join(parts)}</svg>')
 
 
+def _num(x: float | None, fmt: str) -> str:
+    return "" if x is None else format(x, fmt)
+
+
+def _evidence_html(e: Explanation) -> str:
+    out = []
+    if e.concepts:
+        out.append(", ".join(f"{html.escape(c)} ({p:.2f})" for c, p in e.concepts))
+    if e.matched:
+        out.append(f"matched: <i>{', '.join(html.escape(m) for m in e.matched)}</i>")
+    if e.text:
+        at = f" [{e.at[0]:.1f}&ndash;{e.at[1]:.1f} s]" if e.at else ""
+        out.append(f"&ldquo;{html.escape(e.text)}&rdquo;{at}")
+    return " &mdash; ".join(out)
+
+
+def _typed_why_html(why: Why) -> str:
+    """One table row per space (z as a bar, cosine, weight x gate, its evidence), then the
+    rerank note: the same fields as the terminal line and the JSON."""
+    rows = []
+    for e in sorted(why.spaces, key=lambda e: -(e.z if e.z is not None else -np.inf)):
+        z = e.z or 0.0
+        bar = (f'<span class="{"bar neg" if z < 0 else "bar"}" style="width:{min(120, abs(z) * 30):.0f}px">'
+               "</span>") if e.z is not None else ""
+        weight = _num(e.weight, ".2f") + ("" if e.gate is None else f" &times; {e.gate:.2f}")
+        rows.append(f"<tr><td>{html.escape(e.space)}</td><td>{_num(e.z, '+.2f')}</td><td>{bar}</td>"
+                    f"<td>{_num(e.cosine, '.3f')}</td><td>{weight}</td><td>{_evidence_html(e)}</td></tr>")
+    table = ("<table><tr><th>space</th><th>z</th><th></th><th>cosine</th><th>weight &times; gate</th>"
+             f"<th>evidence</th></tr>{''.join(rows)}</table>") if rows else ""
+    note = ""
+    if why.rerank is not None:
+        r = why.rerank
+        was = "its own moment" if r.own else f"score before {r.before:+.3f}"
+        note = f"<div>re-ranked by <b>{html.escape(r.model)}</b> ({was})</div>"
+    return f'<div class="why">{table}{note}</div>'
+
+
 def why_html(why: Any) -> str:
-    """Per-expert z-scores as bars, then each space's evidence (concepts, matched words, the
+    """A hit's evidence: one row per space (z, cosine, weight x gate, evidence) and the rerank
+    note, from the typed `Why` — the fields the terminal line and the JSON show."""
+    if isinstance(why, Why):
+        return _typed_why_html(why)
+    return _legacy_why_html(why)
+
+
+def _legacy_why_html(why: Any) -> str:
+    """A plain dict (older callers): per-expert z-scores as bars, then each space's evidence (concepts, matched words, the
     transcript or on-screen line, a trained space's cosine, the reranker)."""
-    w = why_json(why)
+    w = _why_json(why)
     rows = []
     for name, z in sorted((w.get("experts") or {}).items(), key=lambda kv: -(kv[1] or 0)):
         z = float(z or 0.0)
@@ -211,3 +257,11 @@ def render_cards(hits: Sequence[Hit], duration_of: Callable[[Hit], float],
 
 LEGEND = ('<p class="legend">timeline:<span style="background:#2f6fd6"></span>prediction (top moment)'
           '<span style="background:#2a9d4b"></span>ground truth</p>')
+
+
+def _why_json(why: object) -> dict:
+    """The evidence as JSON: a typed `Why` (types.py) or, from older callers, a plain dict."""
+    if why is None:
+        return {}
+    as_json = getattr(why, "as_json", None)
+    return dict(as_json()) if as_json is not None else dict(why)  # type: ignore[call-overload]

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from vidseek.report.cards import why_html
 from vidseek.store import FeatureStore
-from vidseek.types import EvalReport, Explanation, Hit, Why
+from vidseek.types import EvalReport, Hit
 
 THUMBS = 5
 THUMB_SIDE = 160
@@ -101,43 +102,6 @@ def timeline_svg(duration: float, spans: Sequence[tuple[float, float]],
     parts.append(f'<text x="0" y="38" font-size="10">0 s</text><text x="{width - 40}" y="38" '
                  f'font-size="10">{duration:.1f} s</text>')
     return f'<svg width="{width}" height="40" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
-
-
-def _num(x: float | None, fmt: str) -> str:
-    return "" if x is None else format(x, fmt)
-
-
-def _evidence_html(e: Explanation) -> str:
-    out = []
-    if e.concepts:
-        out.append(", ".join(f"{html.escape(c)} ({p:.2f})" for c, p in e.concepts))
-    if e.matched:
-        out.append(f"matched: <i>{', '.join(html.escape(m) for m in e.matched)}</i>")
-    if e.text:
-        at = f" [{e.at[0]:.1f}&ndash;{e.at[1]:.1f} s]" if e.at else ""
-        out.append(f"&ldquo;{html.escape(e.text)}&rdquo;{at}")
-    return " &mdash; ".join(out)
-
-
-def why_html(why: Why) -> str:
-    """One table row per space (z as a bar, cosine, weight x gate, its evidence), then the
-    rerank note: the same fields as the terminal line and the JSON."""
-    rows = []
-    for e in sorted(why.spaces, key=lambda e: -(e.z if e.z is not None else -np.inf)):
-        z = e.z or 0.0
-        bar = (f'<span class="{"bar neg" if z < 0 else "bar"}" style="width:{min(120, abs(z) * 30):.0f}px">'
-               "</span>") if e.z is not None else ""
-        weight = _num(e.weight, ".2f") + ("" if e.gate is None else f" &times; {e.gate:.2f}")
-        rows.append(f"<tr><td>{html.escape(e.space)}</td><td>{_num(e.z, '+.2f')}</td><td>{bar}</td>"
-                    f"<td>{_num(e.cosine, '.3f')}</td><td>{weight}</td><td>{_evidence_html(e)}</td></tr>")
-    table = ("<table><tr><th>space</th><th>z</th><th></th><th>cosine</th><th>weight &times; gate</th>"
-             f"<th>evidence</th></tr>{''.join(rows)}</table>") if rows else ""
-    note = ""
-    if why.rerank is not None:
-        r = why.rerank
-        was = "its own moment" if r.own else f"score before {r.before:+.3f}"
-        note = f"<div>re-ranked by <b>{html.escape(r.model)}</b> ({was})</div>"
-    return f'<div class="why">{table}{note}</div>'
 
 
 def hit_html(i: int, hit: Hit, duration: float, truth: Sequence[tuple[float, float]] = (),

@@ -349,7 +349,8 @@ def open_readonly(path: Path, immutable: bool = True) -> Catalog:
     cat = Catalog.__new__(Catalog)
     cat.path = Path(path)
     uri = f"file:{quote(str(cat.path.resolve()))}?{'immutable=1' if immutable else 'mode=ro'}"
-    cat._conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+    cat._conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None,
+                                check_same_thread=False)  # the app reads it from its worker threads
     cat._conn.row_factory = sqlite3.Row
     return cat
 
