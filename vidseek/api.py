@@ -47,26 +47,10 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
-def why_json(why: Any) -> dict[str, Any]:
-    """A hit's evidence as a JSON dict, whether `why` is a typed explanation or a plain dict."""
-    if why is None:
-        return {}
-    if hasattr(why, "as_json"):
-        return _jsonable(why.as_json())
-    return _jsonable(dict(why))
-
-
 def hit_json(hit: Hit) -> dict[str, Any]:
-    """The one JSON form of a hit (`search --json`, `/api/search`): video, path, start, end,
-    score, why."""
-    out: dict[str, Any] = {
-        "video": hit.video, "path": hit.path, "start": round(float(hit.start), 3),
-        "end": round(float(hit.end), 3), "score": round(float(hit.score), 6),
-    }
-    why = why_json(hit.why)
-    if why:
-        out["why"] = why
-    return out
+    """The one JSON form of a hit (`search --json`, `/api/search`): `Hit.as_json` (video, path,
+    start, end, score, why), with numpy values and non-finite floats made plain JSON."""
+    return dict(_jsonable(hit.as_json()))
 
 
 # ---- read-only opening ----------------------------------------------------------------------

@@ -16,32 +16,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "search"))  # the oracle encoder
 
 from media import frames_with_index, write_video  # noqa: E402
-from test_spaces import TOY_LABELS  # noqa: E402  (registers the "bow-test" encoder)
+from test_search_pipeline import ASR, CLS, W, probs_rows  # noqa: E402  (and the toy_cls space)
 
-from vidseek.extract.experts.base import ExpertSpec, WeightsInfo  # noqa: E402
 from vidseek.extract.probe import probe  # noqa: E402
-from vidseek.search.conse import conse_builder  # noqa: E402
-from vidseek.search.spaces import SPACES  # noqa: E402
 from vidseek.store import FeatureStore  # noqa: E402
 from vidseek.types import Features  # noqa: E402
 
-if "toy_cls" not in SPACES:
-    SPACES.add("toy_cls", conse_builder("toy_cls", labels=TOY_LABELS, topk=2))
-
-CLS = ExpertSpec("toy_cls", "appearance", 0, fps=1.0)
-ASR = ExpertSpec("asr", "speech", 0, sample_rate=16000)
-W = WeightsInfo("toy-weights", "test", random=True)
 FPS = 4
 VIDEOS = {"dog": (12, 2, {i: (0, 5) for i in range(4, 8)}), "cats": (10, 1, {}), "talk": (20, 4, {})}
-
-
-def probs_rows(n: int, background: int, planted: dict[int, tuple[int, ...]]) -> np.ndarray:
-    p = np.full((n, len(TOY_LABELS)), 0.01, np.float32)
-    for i in range(n):
-        labels = planted.get(i, (background,))
-        for c in labels:
-            p[i, c] = 0.9 / len(labels)
-    return p
 
 
 def build_collection(root: Path, media_dir: Path) -> Path:
