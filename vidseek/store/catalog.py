@@ -76,6 +76,8 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 
 STATUSES = ("pending", "done", "failed")
+OPEN_TIMEOUT_S = 60.0
+"""How long a connection waits for another writer (SQLite's busy timeout, and the set-up retry)."""
 _CHUNK = 900  # SQLite host parameters per statement, well under every build's limit
 
 IndexRow = tuple[str, float, float, int]
@@ -101,12 +103,26 @@ class FeatureRecord:
 class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        self._conn = sqlite3.connect(str(self.path), timeout=OPEN_TIMEOUT_S, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SCHEMA + INDEX_SCHEMA)
-        self._conn.executescript(EXTRA_SCHEMA)
+        self._set_up()
+
+    def _set_up(self) -> None:
+        """WAL mode and the schema. Two processes opening a new catalog at once can get
+        "database is locked" from the journal-mode switch without SQLite's busy handler
+        waiting, so the set-up is retried until the same timeout a query waits."""
+        deadline = time.monotonic() + OPEN_TIMEOUT_S
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.executescript(SCHEMA + INDEX_SCHEMA)
+                self._conn.executescript(EXTRA_SCHEMA)
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self._conn.close()

@@ -210,7 +210,7 @@ class FeatureStore:
                     f"no collection at {self.root}: it does not exist; run `vidseek extract` first"
                 )
             try:
-                self.root.mkdir(parents=True)
+                self.root.mkdir(parents=True, exist_ok=True)  # another run may create it first
             except OSError as err:
                 raise CollectionError(f"cannot create collection {self.root}: {err}") from err
         if not os.access(self.root, os.W_OK) and create:
