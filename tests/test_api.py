@@ -16,7 +16,7 @@ from media import frames_with_index, write_video  # noqa: E402
 from test_spaces import BowEncoder  # noqa: E402, F401  (registers "bow-test")
 
 import vidseek  # noqa: E402
-from vidseek.errors import CollectionError, InputError  # noqa: E402
+from vidseek.errors import CollectionError, ConfigError, InputError  # noqa: E402
 from vidseek.types import Hit  # noqa: E402
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -74,8 +74,12 @@ def test_open_missing_raises_and_methods_answer(videos: Path, one_torch_thread: 
     assert 1 <= len(hits) <= 3 and {h.video for h in hits} <= {"a", "skateboarding_dog"}
     with pytest.raises(ValueError, match="empty"):
         col.search("  ")
-    with pytest.raises(CollectionError, match="known: effnet_lite0"):
+    with pytest.raises(ConfigError, match="known: effnet_lite0"):
         col.search("a dog", weights={"nope": 1.0})
+    report = col.report()  # what `status --json` prints
+    assert report["counts"] == st["counts"]
+    assert {r["video"]: sorted(r["experts"]) for r in report["videos"]} == \
+        {"a": ["effnet_lite0"], "skateboarding_dog": ["effnet_lite0"]}
     ro = vidseek.open_collection("c", read_only=True)
     assert [(h.video, h.start) for h in ro.search("random class", top=5, videos=True)] == \
         [(h.video, h.start) for h in col.search("random class", top=5, videos=True)]

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vidseek.errors import CollectionError
+from vidseek.errors import CollectionError, ConfigError, Outcome
 
 if TYPE_CHECKING:
-    from vidseek.search.engine import Searcher
+    from vidseek.extract.worker import ExtractConfig
+    from vidseek.search.engine import Reranker, Searcher
     from vidseek.store import FeatureStore
     from vidseek.types import Features, Hit
 
@@ -114,6 +115,23 @@ def readonly_store(root: str | Path, cache_bytes: int = FEATURE_CACHE_BYTES) -> 
     return ReadOnlyStore()
 
 
+def load_reranker(run_dir: str, store: FeatureStore) -> Reranker:
+    """The reranker derived from the card of the run folder's model."""
+    from vidseek import plugins
+    from vidseek.registry import UnknownNameError
+    from vidseek.search.engine import RERANKERS
+    from vidseek.search.trained_space import open_run
+
+    model = open_run(run_dir).model
+    plugins.load_models()
+    try:
+        builder = RERANKERS.get(model)
+    except UnknownNameError as err:
+        raise CollectionError(f"{run_dir} holds a {model} run, which cannot re-rank moments "
+                              f"({err})") from None
+    return builder(run_dir, store)
+
+
 class Collection:
     """One collection folder. Methods mirror the CLI verbs; the search engine stays loaded."""
 
@@ -122,6 +140,7 @@ class Collection:
         self.read_only = read_only
         self._searcher: Searcher | None = None
         self._store: FeatureStore | None = None
+        self._rerankers: dict[str, Reranker] = {}
 
     def __repr__(self) -> str:
         return f"Collection({str(self.root)!r}{', read_only=True' if self.read_only else ''})"
@@ -145,6 +164,7 @@ class Collection:
         if self._store is not None:
             self._store.close()
         self._searcher = self._store = None
+        self._rerankers = {}
 
     def __enter__(self) -> Collection:
         return self
@@ -157,26 +177,29 @@ class Collection:
             raise CollectionError(f"collection {self.root} is open read-only; cannot {verb}")
 
     # ---- verbs ----------------------------------------------------------------------------
-    def extract(self, paths: Sequence[str] | str, experts: Sequence[str] | None = None, *,
-                device: str = "cpu", workers: int = 1, engine: str = "local",
-                backend: str | None = None, tiny: bool = False, random_weights: bool = False,
-                force: bool = False, progress: bool = False, from_list: str | None = None) -> int:
+    def extract(self, paths: Sequence[str] | str, experts: Sequence[str] | None = None,
+                **options: Any) -> Outcome:
         """Decode each video once and run the experts into the collection (the CLI's engine).
-        Returns 0 when every video is done, 1 when some failed (see `status()`); raises
-        CollectionError when nothing could run."""
-        self._writable("extract")
-        from vidseek.pipelines.extract import ExtractConfig, extract_collection
+        `options` are the fields of vidseek.extract.worker.ExtractConfig (device, workers,
+        engine, backend, random_weights, force, progress, from_list, ...). Returns Outcome.OK
+        (0) when every video is done, SOME_FAILED (1) when some failed (see `status()`); raises
+        a vidseek error when nothing could run."""
+        from vidseek.extract.worker import ExtractConfig
 
+        options.setdefault("progress", False)
         cfg = ExtractConfig([paths] if isinstance(paths, str) else list(paths), str(self.root),
-                            experts=list(experts) if experts else None, device=device,
-                            workers=workers, engine=engine, backend=backend, tiny=tiny,
-                            random_weights=random_weights, force=force, progress=progress,
-                            from_list=from_list)
+                            experts=list(experts) if experts else None, **options)
+        return self.run_extract(cfg)
+
+    def run_extract(self, cfg: ExtractConfig) -> Outcome:
+        """`extract` from a whole config (what `vidseek extract` passes)."""
+        self._writable("extract")
+        if Path(cfg.collection) != self.root:
+            raise CollectionError(f"the config names collection {cfg.collection}, not {self.root}")
+        from vidseek.extract.batch import extract_batch
+
         self.close()
-        code = extract_collection(cfg)
-        if code == EXIT_ERROR:
-            raise CollectionError(f"extract into {self.root} could not run (see the message above)")
-        return code
+        return extract_batch(cfg)
 
     def index(self, spaces: Sequence[str] | None = None, *, model: str | None = None,
               rebuild: bool = False, encoder: str | None = None, progress: bool = False) -> int:
@@ -201,24 +224,49 @@ class Collection:
         return self._searcher
 
     def search(self, query: str, top: int = 10, *, videos: bool = False,
-               weights: dict[str, float] | None = None, explain: bool = True) -> list[Hit]:
-        """Hits best first (video, path, start, end, score, why), as `vidseek search`."""
+               weights: dict[str, float] | None = None, explain: bool = True,
+               rerank: str | None = None) -> list[Hit]:
+        """Hits best first (video, path, start, end, score, why), as `vidseek search`.
+        `rerank`: a trained localizer's run folder that re-ranks the moments."""
         from vidseek.search.engine import SearchOptions
 
         if not query.strip():
-            raise ValueError("the query is empty")
+            raise ConfigError("the query is empty")
+        if top < 1:
+            raise ConfigError(f"top must be at least 1, got {top}")
         s = self.searcher
         unknown = sorted(set(weights or {}) - set(s.spaces))
         if unknown:
-            raise CollectionError(f"weights name {', '.join(unknown)}, not an indexed space; "
-                                  f"known: {', '.join(sorted(s.spaces))}")
+            raise ConfigError(f"weights name {', '.join(unknown)}, not an indexed space of "
+                              f"{self.root}; known: {', '.join(sorted(s.spaces))}")
+        reranker = self.reranker(rerank) if rerank else None
         return s.search(query, SearchOptions(top=top, videos=videos, weights=weights,
-                                             explain=explain))
+                                             explain=explain, rerank=reranker))
+
+    def reranker(self, run_dir: str) -> Reranker:
+        """The reranker of a trained localizer's run folder, loaded once per run."""
+        if run_dir not in self._rerankers:
+            self._rerankers[run_dir] = load_reranker(run_dir, self.searcher.store)
+        return self._rerankers[run_dir]
 
     def features(self, video: str, expert: str) -> Features:
         """One expert's rows for one video: `.times` (n, 2) seconds, `.values` (n, d) float32
         (plus `.probs`, `.texts` for classifiers and speech / OCR)."""
         return self.store.get(video, expert)
+
+    def export(self, format: str, out: str | Path, experts: Sequence[str] | None = None,
+               videos: Sequence[str] | None = None) -> dict[str, Any]:
+        """Features as per-video .npy files (`npy`), one Parquet dataset (`parquet`) or a Hugging
+        Face dataset saved to disk (`hf`); returns the manifest (videos, experts, format)."""
+        from vidseek.export import export_features
+
+        store = self.store if self._store is not None else readonly_store(self.root)
+        try:
+            return export_features(store, format, str(out), list(experts) if experts else None,
+                                   list(videos) if videos else None)
+        finally:
+            if store is not self._store:
+                store.close()
 
     def experts(self) -> list[str]:
         return self.store.experts()
@@ -227,6 +275,43 @@ class Collection:
         """Every video of the catalog: id, path, duration, status, error."""
         return [{"id": r["video_id"], "path": r["path"], "duration": r["duration"],
                  "status": r["status"], "error": r["error"]} for r in self.store.catalog.video_rows()]
+
+    def report(self) -> dict[str, Any]:
+        """Per video: status, error, duration, each expert's state (a shard that fails its check
+        is `corrupt`), the decode backend and flags (truncated, corrupt spans); plus counts.
+        What `vidseek status --json` prints."""
+        from vidseek.store import FeatureStore
+        from vidseek.store.catalog import decode_notes
+
+        with FeatureStore(self.root, create=False) as store:
+            videos = store.catalog.video_rows()
+            feats = store.catalog.features()
+            notes = decode_notes(store.catalog)
+            bad = {(r.video_id, r.expert): why for r, why in store.bad_shards()}
+        by_video: dict[str, dict[str, dict[str, str | None]]] = {}
+        for f in feats:
+            entry: dict[str, str | None] = {"status": f.status, "error": f.error}
+            if (f.video_id, f.expert) in bad:  # done in the catalog, but the shard is not usable
+                entry = {"status": "corrupt", "error": f"corrupt shard {f.shard}: "
+                         f"{bad[f.video_id, f.expert]}; rerun `vidseek extract` to redo it"}
+            by_video.setdefault(f.video_id, {})[f.expert] = entry
+        rows: list[dict[str, Any]] = []
+        for v in videos:
+            note = notes.get(v["video_id"])
+            flags = []
+            if note is not None and note.decoded_end is not None:
+                flags.append(f"truncated at {note.decoded_end:.1f} s of {note.duration or 0:.1f} s")
+            if note is not None:
+                flags += [f"corrupt from {a:.1f} s to {b:.1f} s (no rows there)" for a, b in note.gaps]
+            experts = by_video.get(v["video_id"], {})
+            flags += [e["error"] for e in experts.values() if e["status"] == "corrupt" and e["error"]]
+            rows.append({
+                "video": v["video_id"], "path": v["path"], "status": v["status"],
+                "error": v["error"], "duration": v["duration"], "experts": experts,
+                "backend": note.backend if note else None, "flags": flags,
+            })
+        counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "failed", "pending")}
+        return {"counts": counts, "videos": rows}
 
     def status(self) -> dict[str, Any]:
         """Counts per status, the experts and the indexed spaces (what `vidseek status` shows)."""

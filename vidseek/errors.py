@@ -23,7 +23,7 @@ class VidseekError(Exception):
     """Base class; the CLI prints str(err) as one line and exits 2 (could not run)."""
 
 
-class ConfigError(VidseekError):
+class ConfigError(VidseekError, ValueError):
     """A bad option or config value; the message names the option or field and the value."""
 
 

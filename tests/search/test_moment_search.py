@@ -20,13 +20,13 @@ import pytest
 import torch
 from test_spaces import TOY_LABELS  # registers the "bow-test" encoder
 
+from vidseek.api import load_reranker
 from vidseek.errors import CollectionError
 from vidseek.extract.experts.base import ExpertSpec, WeightsInfo
 from vidseek.models.cards import build_dataset, build_model
 from vidseek.models.datasets.moments import load_clip_features
 from vidseek.models.training import TrainConfig, load_run, save_config, save_weights, train
 from vidseek.pipelines.index import IndexConfig, build_index
-from vidseek.pipelines.search import load_reranker
 from vidseek.search.conse import conse_builder
 from vidseek.search.engine import SearchOptions, open_searcher
 from vidseek.search.moments import Moment

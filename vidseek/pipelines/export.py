@@ -18,14 +18,11 @@ class ExportConfig:
 
 
 def export(cfg: ExportConfig) -> Outcome:
-    from vidseek.api import readonly_store
-    from vidseek.export import export_features
+    """A thin call of `Collection.export` (read-only: the collection is not written)."""
+    from vidseek.api import Collection
 
-    store = readonly_store(cfg.collection)
-    try:
-        m = export_features(store, cfg.format, cfg.out, cfg.experts, cfg.videos)
-    finally:
-        store.close()
+    m = Collection(cfg.collection, read_only=True).export(cfg.format, cfg.out, cfg.experts,
+                                                          cfg.videos)
     print(f"export: {len(m['videos'])} videos, experts {', '.join(m['experts'])} as {cfg.format} "
           f"-> {cfg.out}", file=sys.stderr)
     return Outcome.OK

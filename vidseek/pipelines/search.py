@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidseek.errors import CollectionError, ConfigError, Outcome
-from vidseek.registry import UnknownNameError
-from vidseek.search.engine import (
-    RERANKERS,
-    Reranker,
-    SearchOptions,
-    open_searcher,
-)
+from vidseek.api import Collection, dumps
+from vidseek.errors import ConfigError, Outcome
 from vidseek.search.explain import why_line
-from vidseek.store import FeatureStore
 from vidseek.types import Hit
 
 
@@ -29,20 +21,6 @@ class SearchConfig:
     videos: bool = False
     weights: dict[str, float] | None = None
     rerank: str | None = None  # a trained localizer's run dir
-
-
-def load_reranker(run_dir: str, store: FeatureStore) -> Reranker:
-    """The reranker derived from the card of the run dir's model."""
-    from vidseek import plugins
-    from vidseek.search.trained_space import open_run
-
-    model = open_run(run_dir).model
-    plugins.load_models()
-    try:
-        builder = RERANKERS.get(model)
-    except UnknownNameError as err:
-        raise CollectionError(f"{run_dir} holds a {model} run, which cannot re-rank moments ({err})") from None
-    return builder(run_dir, store)
 
 
 def format_table(hits: list[Hit]) -> str:
@@ -62,23 +40,27 @@ def check(cfg: SearchConfig) -> None:
 
 
 def search(cfg: SearchConfig) -> Outcome:
+    """A thin call of `Collection.search`; this verb only prints (table, JSON) and writes --html."""
     check(cfg)
-    searcher = open_searcher(cfg.collection)
-    rerank = load_reranker(cfg.rerank, searcher.store) if cfg.rerank else None
-    unknown = sorted(set(cfg.weights or {}) - set(searcher.spaces))
-    if unknown:
-        raise ConfigError(f"--weights names {', '.join(unknown)}, not an indexed space of "
-                          f"{cfg.collection}; known: {', '.join(sorted(searcher.spaces))}")
-    opts = SearchOptions(top=cfg.top, videos=cfg.videos, weights=cfg.weights, rerank=rerank)
-    hits = searcher.search(cfg.query, opts)
+    col = Collection(cfg.collection)
+    try:
+        hits = col.search(cfg.query, cfg.top, videos=cfg.videos, weights=cfg.weights,
+                          rerank=cfg.rerank)
+    except ConfigError as err:  # the API names its parameters; the command line has flags
+        message = str(err)
+        for name in ("weights", "top"):
+            if message.startswith(f"{name} "):
+                raise ConfigError(f"--{message}") from None
+        raise
     if cfg.json:
-        print(json.dumps([h.as_json() for h in hits]))
+        print(dumps(hits))
     else:
         print(format_table(hits) if hits else "no hits")
     if cfg.html:
         from vidseek.report.html import search_page
 
-        Path(cfg.html).write_text(search_page(cfg.query, hits, searcher.store, cfg.html), encoding="utf-8")
+        Path(cfg.html).write_text(search_page(cfg.query, hits, col.searcher.store, cfg.html),
+                                  encoding="utf-8")
         if not cfg.json:
             print(f"wrote {cfg.html}")
     return Outcome.OK
