@@ -107,28 +107,38 @@ def wait_ready(base: str, timeout: float = 300) -> dict:
     raise SystemExit("server did not become ready")
 
 
-def run_load(base: str, queries: list[str], clients: int, max_seconds: float) -> list[float]:
-    """Send `queries` from `clients` threads; latencies (s) of the ones answered 200."""
+def run_load(base: str, queries: list[str], clients: int, max_seconds: float,
+             failed: list[str] | None = None) -> list[float]:
+    """Send `queries` from `clients` threads; latencies (s) of the ones answered 200. Others
+    (an HTTP error status, a timeout) are appended to `failed` as one line each."""
     import httpx
 
     it = iter(enumerate(queries))
     lock = threading.Lock()
     lat: list[float] = []
+    bad = failed if failed is not None else []
     deadline = time.monotonic() + max_seconds
 
     def worker() -> None:
-        with httpx.Client(base_url=base, timeout=60) as c:
+        with httpx.Client(base_url=base, timeout=120) as c:
             while time.monotonic() < deadline:
                 with lock:
                     nxt = next(it, None)
                 if nxt is None:
                     return
                 t0 = time.perf_counter()
-                r = c.get("/api/search", params={"q": nxt[1], "top": 10})
-                dt = time.perf_counter() - t0
-                if r.status_code == 200:
+                try:
+                    r = c.get("/api/search", params={"q": nxt[1], "top": 10})
+                except httpx.HTTPError as err:
                     with lock:
+                        bad.append(f"{type(err).__name__}: {err}")
+                    continue
+                dt = time.perf_counter() - t0
+                with lock:
+                    if r.status_code == 200:
                         lat.append(dt)
+                    else:
+                        bad.append(f"HTTP {r.status_code}")
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     for th in threads:
@@ -175,15 +185,21 @@ def main() -> None:
             run_load(base, qs[: args.warmup], 1, args.max_seconds)
             rss10 = rss_mb(proc.pid)
             t1 = time.monotonic()
-            lat = np.array(run_load(base, qs[args.warmup:], args.clients, args.max_seconds))
+            failed: list[str] = []
+            lat = np.array(run_load(base, qs[args.warmup:], args.clients, args.max_seconds, failed))
             wall = time.monotonic() - t1
             rss_end = rss_mb(proc.pid)
         finally:
             proc.terminate()
-            proc.wait(10)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
     out = {
         "collection": label, "spaces": status["spaces"], "videos": status["videos"],
         "server_cpus": cpus or "all", "clients": args.clients, "queries": int(len(lat)),
+        "failed": len(failed), "load_avg_1min": round(os.getloadavg()[0], 1),
         "startup_s": round(startup, 2), "load_s": status["load_seconds"],
         "p50_ms": round(float(np.percentile(lat, 50)) * 1e3, 1) if len(lat) else None,
         "p95_ms": round(float(np.percentile(lat, 95)) * 1e3, 1) if len(lat) else None,
