@@ -1,6 +1,8 @@
 """`vidseek train MODEL --dataset NAME[:PATH] --out RUN_DIR [--config FILE]`.
 
-Options given on the command line override the config file; options not given never do.
+Options given on the command line override the config file; options not given never do; what
+neither sets comes from the model card's `train` defaults (JEMC's epochs, batch size...), then
+TrainConfig's.
 `--dataset synth:DIR` is short for dataset `synth` with its card's path param (here `path`) = DIR
 (`captions:FILE` sets `captions`; `vidseek.models.cards.dataset_syntax()` lists every form).
 The resolved config is checked against the model's and the dataset's cards before any data is
@@ -33,13 +35,15 @@ class TrainCommand:
 
 
 def resolve(cmd: TrainCommand) -> TrainConfig:
-    """File values, then every CLI option that was given (None means not given), checked."""
+    """The model card's train defaults, then file values, then every CLI option that was given
+    (None means not given), checked."""
     where = str(cmd.config) if cmd.config else "train options"
     base: dict[str, Any] = load_config(cmd.config) if cmd.config else {}
     for key in ("model", "dataset", "out", "epochs", "device", "seed", "batch_size", "lr"):
         val = getattr(cmd, key)
         if val is not None:
             base[key] = val
+    base = {**model_card(str(base["model"])).train, **base}
     for key in ("dataset", "out"):
         if not base.get(key):
             raise ConfigError(f"vidseek train needs --{key} (or `{key}:` in the config file)")
