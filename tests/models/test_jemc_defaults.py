@@ -70,3 +70,15 @@ def test_runs_from_before_input_norm_load_and_score_as_before() -> None:
     new.train()
     one = splits.collate([splits.train[0]])
     new.encode_videos(one)  # a training batch of one video uses the running statistics
+
+
+def test_train_help_names_models_dataset_forms_and_the_model_defaults() -> None:
+    from vidseek.cli import build_parser, verb_parsers
+    from vidseek.models.cards import model_cards
+
+    text = " ".join(dict(verb_parsers(build_parser()))["train"].format_help().split())
+    for card in model_cards():
+        assert card.name in text
+    for form in ("synth:DIR", "captions:FILE", "moments:FILE"):
+        assert form in text
+    assert "30 for jemc, else 10" in text and "16 for jemc, else 64" in text

@@ -152,6 +152,13 @@ def parse_dataset_spec(spec: str, params: Mapping[str, Any] | None = None) -> tu
     return name, out
 
 
+def train_default(key: str) -> str:
+    """Help text of one TrainConfig default: "30 for jemc, else 10" (the cards' `train` first)."""
+    own = {c.name: c.train[key] for c in model_cards() if key in c.train}
+    base = next(f.default for f in fields(TrainConfig) if f.name == key)
+    return ", ".join(f"{v:g} for {n}" for n, v in sorted(own.items())) + (", else " if own else "") + f"{base:g}"
+
+
 def dataset_syntax() -> list[str]:
     """How `--dataset` names every dataset ("synth:DIR", "captions:FILE", "planted", ...)."""
     load_plugins()

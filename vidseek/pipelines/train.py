@@ -12,10 +12,10 @@ read: a bad value raises ConfigError naming the field.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, replace
 from typing import Any
 
+from vidseek import console
 from vidseek.errors import ConfigError
 from vidseek.models.cards import dataset_card, model_card, parse_dataset_spec
 from vidseek.models.config import TrainConfig, load_config
@@ -32,6 +32,7 @@ class TrainCommand:
     seed: int | None = None
     batch_size: int | None = None
     lr: float | None = None
+    progress: bool | None = None
 
 
 def resolve(cmd: TrainCommand) -> TrainConfig:
@@ -39,7 +40,7 @@ def resolve(cmd: TrainCommand) -> TrainConfig:
     (None means not given), checked."""
     where = str(cmd.config) if cmd.config else "train options"
     base: dict[str, Any] = load_config(cmd.config) if cmd.config else {}
-    for key in ("model", "dataset", "out", "epochs", "device", "seed", "batch_size", "lr"):
+    for key in ("model", "dataset", "out", "epochs", "device", "seed", "batch_size", "lr", "progress"):
         val = getattr(cmd, key)
         if val is not None:
             base[key] = val
@@ -62,5 +63,5 @@ def train(cmd: TrainCommand) -> int:
     result = run_training(cfg)
     print(json.dumps({"out": cfg.out, "best_epoch": result["best_epoch"], "test": result["test"]},
                      indent=1))
-    print(f"train: {cfg.model} -> {cfg.out}", file=sys.stderr)
+    console.note(f"train: {cfg.model} -> {cfg.out}")
     return 0
