@@ -1,7 +1,10 @@
 """Joint embeddings on the synthetic benchmark: render, extract, train JEMC and MMT, print a table.
 
     .venv/bin/python bench/train.py --videos 200 --experts effnet_lite0,whisper_audio \
-        --work /tmp/vidseek-bench-train [--device cuda] [--epochs 30]
+        --work /tmp/vidseek-bench-train [--device cuda] [--epochs 30] [--train-seed 0]
+
+Each model trains at its own defaults (`vidseek train MODEL` with no flags: the card's `train`
+defaults, then TrainConfig's) unless --epochs / --batch-size / --lr are given.
 
 Reports text->video R@1/5/10 and MdR on the test split against chance, the pair accuracy
 (caption scores its own video above its same-words distractor; 50% = chance, where a bag of
@@ -88,14 +91,18 @@ def main() -> int:
     ap.add_argument("--experts", default="effnet_lite0,whisper_audio")
     ap.add_argument("--work", default="/tmp/vidseek-bench-train")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=None, help="default: each model's")
+    ap.add_argument("--batch-size", type=int, default=None, help="default: each model's")
+    ap.add_argument("--lr", type=float, default=None, help="default: each model's")
+    ap.add_argument("--train-seed", type=int, default=None, help="default: --seed")
     ap.add_argument("--models", default="jemc,mmt")
+    ap.add_argument("--n-bins", type=int, default=16, help="time bins per video (16: the dataset default)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads for training")
     ap.add_argument("--random-weights", action="store_true", help="experts with random weights (timing only)")
     ap.add_argument("--no-zero-shot", action="store_true", help="skip the zero-shot search baseline")
     args = ap.parse_args()
 
-    from vidseek.models.cards import build_dataset
+    from vidseek.models.cards import build_dataset, model_card
     from vidseek.models.datasets.synth import bow_pair_accuracy, make_scenes
     from vidseek.models.rundir import RunDir
     from vidseek.models.training import TrainConfig, train
@@ -115,22 +122,24 @@ def main() -> int:
     if rc == 2:
         return rc
     scenes = {json.loads(x)["video"]: json.loads(x) for x in (work / "scenes.jsonl").read_text().splitlines()}
-    dparams = {"path": str(work), "experts": experts, "n_bins": 12}
+    dparams = {"path": str(work), "experts": experts, "n_bins": args.n_bins}
     splits = build_dataset("synth", dparams)
     rows = []
-    model_params = {"jemc": {}, "mmt": {"d_model": 128}}
+    given = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr))
+             if v is not None}
     for name in args.models.split(","):
         out = work / "runs" / name
         shutil.rmtree(out, ignore_errors=True)
-        cfg = TrainConfig(model=name, dataset="synth", out=str(out), epochs=args.epochs, batch_size=32,
-                          lr=5e-4 if name == "mmt" else 1e-3, seed=args.seed, device=args.device,
-                          progress=False, num_threads=args.threads if args.device == "cpu" else None,
-                          model_params=model_params.get(name, {}), dataset_params=dparams)
+        cfg = TrainConfig.from_dict({
+            **model_card(name).train, **given, "model": name, "dataset": "synth", "out": str(out),
+            "seed": args.seed if args.train_seed is None else args.train_seed, "device": args.device,
+            "progress": False, "num_threads": args.threads if args.device == "cpu" else None,
+            "dataset_params": dparams})
         t0 = time.monotonic()
         res = train(cfg, splits=splits)
         secs = time.monotonic() - t0
         model = RunDir.open(out).load()
-        rows.append((name, res["test"], pair_accuracy(model, splits, scenes), secs, res["best_epoch"]))
+        rows.append((name, res["test"], pair_accuracy(model, splits, scenes), secs, res["best_epoch"], cfg))
     zs = None
     if not args.no_zero_shot:
         zs = zero_shot(work / "collection", list(splits.test.rows), scenes)
@@ -140,23 +149,25 @@ def main() -> int:
     print(f"\nsynthetic benchmark: {args.videos} videos ({n_test} test), experts {experts}, "
           f"device {args.device}, torch threads {args.threads}; render {t_synth:.0f} s, "
           f"extract {t_extract:.0f} s")
-    print(f"{'model':8} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MdR':>5} {'pair%':>6} {'train s':>8} {'best ep':>7}")
+    print(f"{'model':8} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MdR':>5} {'pair%':>6} {'train s':>8} {'best ep':>7}"
+          "  epochs/batch/lr")
     print(f"{'chance':8} {100 / n_test:6.1f} {500 / n_test:6.1f} {1000 / n_test:6.1f} {n_test / 2:5.1f} {50.0:6.1f}")
     print(f"{'BoW':8} {'':>6} {'':>6} {'':>6} {'':>5} {bow:6.1f}")
     if zs is not None:
         m, pair, secs = zs
         print(f"{'zeroshot':8} {m['t2v_R@1']:6.1f} {m['t2v_R@5']:6.1f} {m['t2v_R@10']:6.1f} "
               f"{m['t2v_MdR']:5.1f} {pair:6.1f} {secs:8.1f}   (index+search)")
-    for name, m, pair, secs, ep in rows:
+    for name, m, pair, secs, ep, c in rows:
         print(f"{name:8} {m['t2v_R@1']:6.1f} {m['t2v_R@5']:6.1f} {m['t2v_R@10']:6.1f} "
-              f"{m['t2v_MdR']:5.1f} {pair:6.1f} {secs:8.1f} {ep:7d}")
+              f"{m['t2v_MdR']:5.1f} {pair:6.1f} {secs:8.1f} {ep:7d}  {c.epochs}/{c.batch_size}/{c.lr:g}")
     (work / "results.json").write_text(json.dumps({
         "videos": args.videos, "test_videos": n_test, "test_captions": len(splits.test.rows),
-        "experts": experts, "device": args.device, "threads": args.threads, "epochs": args.epochs,
+        "experts": experts, "device": args.device, "threads": args.threads, "n_bins": args.n_bins,
         "render_s": t_synth, "extract_s": t_extract, "bow_pair": bow,
         "zero_shot": None if zs is None else {**zs[0], "pair": zs[1], "seconds": zs[2]},
-        "models": {name: {**m, "pair": pair, "train_s": secs, "best_epoch": ep}
-                   for name, m, pair, secs, ep in rows}}, indent=1))
+        "models": {name: {**m, "pair": pair, "train_s": secs, "best_epoch": ep, "epochs": c.epochs,
+                          "batch_size": c.batch_size, "lr": c.lr, "seed": c.seed}
+                   for name, m, pair, secs, ep, c in rows}}, indent=1))
     print(f"torch {torch.__version__}, cpu count {os.cpu_count()}", file=sys.stderr)
     return 0
 

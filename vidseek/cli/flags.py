@@ -212,21 +212,29 @@ def eval_predictions_args(p: argparse.ArgumentParser) -> None:
 
 def train_args(p: argparse.ArgumentParser) -> None:
     from vidseek import plugins
-    from vidseek.models.cards import MODELS, dataset_syntax
+    from vidseek.models.cards import MODELS, TASKS, dataset_syntax, model_cards, train_default
 
     plugins.load_models()
+    by_task = {t: sorted(c.name for c in model_cards() if c.task == t) for t in TASKS}
     p.add_argument("model", type=names_in(MODELS, many=False), metavar="MODEL",
-                   help=f"one of: {listing(MODELS)}")
+                   help=" or ".join(f"a {t} model ({', '.join(n)})" for t, n in by_task.items() if n))
     p.add_argument("--dataset", metavar="NAME[:PATH]",
-                   help=f"one of: {', '.join(dataset_syntax())} (default: the config file's)")
+                   help=f"one of: {', '.join(dataset_syntax())}; PATH fills the dataset's path "
+                        "(synth:DIR a `vidseek synth` folder, captions:FILE / moments:FILE an annotation "
+                        "file; their collection comes from the config file's dataset_params) "
+                        "(default: the config file's)")
     p.add_argument("--out", metavar="RUN_DIR", help="run folder to write (default: the config file's)")
     p.add_argument("--config", metavar="FILE", help="YAML train config; flags given override it (default: none)")
-    p.add_argument("--epochs", type=at_least(1), metavar="N", help="training epochs (default: the config file's, else the model's)")
+    p.add_argument("--epochs", type=at_least(1), metavar="N",
+                   help=f"training epochs (default: the config file's, else the model's: {train_default('epochs')})")
     device(p, "where to train (default: the config file's, else cpu)")
     p.add_argument("--seed", type=int, help="random seed (default: the config file's, else 0)")
     p.add_argument("--batch-size", type=at_least(1), metavar="N",
-                   help="training batch size (default: the config file's, else the model's)")
-    p.add_argument("--lr", type=positive_float, help="learning rate (default: the config file's, else the model's)")
+                   help=f"training batch size (default: the config file's, else the model's: "
+                        f"{train_default('batch_size')})")
+    p.add_argument("--lr", type=positive_float,
+                   help=f"learning rate (default: the config file's, else the model's: {train_default('lr')})")
+    no_progress(p)
 
 
 def synth_args(p: argparse.ArgumentParser) -> None:

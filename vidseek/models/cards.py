@@ -14,11 +14,11 @@ Cards import no torch; the modules that register them do (vidseek.plugins lists 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from vidseek.errors import ConfigError
-from vidseek.models.config import DatasetInfo, parse_config
+from vidseek.models.config import DatasetInfo, TrainConfig, parse_config
 from vidseek.registry import Registry
 
 if TYPE_CHECKING:
@@ -32,7 +32,9 @@ SPACE_KINDS = ("video", "moments")
 class ModelCard:
     """name: the registry name (a run dir's config.yaml `model`). builder(config, info) gets the
     typed config (an instance of `config`, a frozen dataclass whose fields and defaults are the
-    model's hyper-parameters) and the DatasetInfo. tiny: overrides of the tiny twin."""
+    model's hyper-parameters) and the DatasetInfo. tiny: overrides of the tiny twin. train: the
+    model's own TrainConfig defaults (epochs, batch_size, lr...), used where neither the config
+    file nor a flag sets them (`vidseek train`); TrainConfig's own defaults fill the rest."""
 
     name: str
     task: str
@@ -42,8 +44,13 @@ class ModelCard:
     tiny: Mapping[str, Any] = field(default_factory=dict)
     space: str | None = None
     rerank: bool = False
+    train: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        known = {f.name for f in fields(TrainConfig)} - {"model", "dataset", "out"}
+        if set(self.train) - known:
+            raise ValueError(f"model {self.name}: train defaults {sorted(set(self.train) - known)} "
+                             f"are not TrainConfig fields")
         if self.task not in TASKS:
             raise ValueError(f"model {self.name}: task {self.task!r} not in {TASKS}")
         if self.space is not None and self.space not in SPACE_KINDS:
@@ -143,6 +150,13 @@ def parse_dataset_spec(spec: str, params: Mapping[str, Any] | None = None) -> tu
             raise ConfigError(f"dataset {name} takes no path (use `--dataset {card.syntax or name}`)")
         out[card.path_param] = path
     return name, out
+
+
+def train_default(key: str) -> str:
+    """Help text of one TrainConfig default: "30 for jemc, else 10" (the cards' `train` first)."""
+    own = {c.name: c.train[key] for c in model_cards() if key in c.train}
+    base = next(f.default for f in fields(TrainConfig) if f.name == key)
+    return ", ".join(f"{v:g} for {n}" for n, v in sorted(own.items())) + (", else " if own else "") + f"{base:g}"
 
 
 def dataset_syntax() -> list[str]:

@@ -25,6 +25,7 @@ from safetensors.torch import load_file, save_file
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from vidseek import console
 from vidseek.errors import VidseekError
 from vidseek.models.base import DatasetSplits, TrainableModel
 from vidseek.models.cards import build_dataset, model_card
@@ -104,7 +105,7 @@ def run_epoch(model: TrainableModel, loader: DataLoader, opt: torch.optim.Optimi
     sums: dict[str, float] = {}
     n = 0
     bar = tqdm(loader, desc=f"epoch {epoch}", unit="batch", leave=False, file=sys.stderr,
-               disable=not cfg.progress)
+               disable=console.bar_disable(cfg.progress))
     for step, batch in enumerate(bar):
         if cfg.max_steps_per_epoch is not None and step >= cfg.max_steps_per_epoch:
             break
@@ -193,7 +194,7 @@ def _train(cfg: TrainConfig, splits: DatasetSplits | None) -> dict[str, Any]:
         best_val = float(state.get("best_val", -math.inf))
         best_epoch = int(state.get("best_epoch", 0))
         history = list(state.get("history", []))
-        print(f"train: resuming {out} after epoch {state['epoch']}", file=sys.stderr)
+        console.note(f"train: resuming {out} after epoch {state['epoch']}")
 
     metric = model.select_metric
     for epoch in range(start, cfg.epochs + 1):
@@ -222,7 +223,7 @@ def _train(cfg: TrainConfig, splits: DatasetSplits | None) -> dict[str, Any]:
         os.replace(tmp, out / STATE)
         if cfg.progress:
             shown = {k: round(v, 4) for k, v in row.items() if isinstance(v, float)}
-            print(f"epoch {epoch}: {shown}", file=sys.stderr)
+            console.note(f"epoch {epoch}: {shown}")
 
     test: dict[str, float] = {}
     if splits.test is not None and (out / BEST).exists():
