@@ -366,7 +366,7 @@ def import_weights(file: str | Path, spec: WeightSpec,
     Staged beside the destination (`.tmp-<pid>-<filename>`), then checked: the sha256 when the
     spec knows it, the spec's format `check`, then `validate(staged)` (the caller loads it the
     way the expert will). Only a copy that passes is renamed into place; any failure raises
-    WeightsFileError (one line naming `file`), removes the staged copy, and leaves what was
+    WeightsFileError (WeightsMismatchError for a sha256 that differs; one line naming `file`), removes the staged copy, and leaves what was
     installed before as it was."""
     src = Path(file).expanduser()
     if not src.exists():
@@ -390,8 +390,9 @@ def import_weights(file: str | Path, spec: WeightSpec,
     except Exception as err:  # noqa: BLE001 - converters and loaders raise their own classes
         _remove(stage)
         why = one_line(err).replace(str(stage), "it")[:300]
-        raise WeightsFileError(f"{src}: not usable as {spec.expert} weights ({why}); nothing "
-                               f"installed ({dst} is as it was)") from None
+        kind = WeightsMismatchError if isinstance(err, WeightsMismatchError) else WeightsFileError
+        raise kind(f"{src}: not usable as {spec.expert} weights ({why}); nothing "
+                   f"installed ({dst} is as it was)") from None
     _swap_in(stage, dst)
     return dst
 
