@@ -179,8 +179,29 @@ def test_corrupt_shard_during_rebuild_is_reported_and_the_rest_indexed(col, caps
 
 
 def list_spaces_of(col: Path) -> list[str]:
+    """Every space in the catalog's table, staged rebuilds included."""
     with FeatureStore(col, create=False) as s:
-        return [r["space"] for r in list_spaces(s)]
+        return [str(r[0]) for r in s.catalog.execute("SELECT space FROM index_spaces")]
+
+
+def test_a_rebuild_killed_before_its_swap_is_never_searched(col, capsys, monkeypatch) -> None:
+    """Killed after the staged space is committed, before the swap: search still uses the old
+    space (the staged one is never listed); the next rebuild drops it and swaps."""
+    import vidseek.pipelines.index as pipeline
+
+    def killed(*a: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "_swap", killed)
+    with pytest.raises(KeyboardInterrupt):
+        index(capsys, col, rebuild=True)
+    monkeypatch.undo()
+    assert f"{LINES}.rebuild" in list_spaces_of(col)
+    with FeatureStore(col, create=False) as s:
+        assert [r["space"] for r in list_spaces(s)] == [LINES]
+    assert top_video(capsys, col, "charlie says line") == "charlie"
+    rc, out, _ = index(capsys, col, rebuild=True)
+    assert rc == 0 and added(out) == 5 and list_spaces_of(col) == [LINES]
 
 
 def test_rebuild_that_cannot_finish_keeps_the_old_index(col, capsys, monkeypatch) -> None:

@@ -32,6 +32,7 @@ from vidseek.search.spaces import (
     default_space_names,
 )
 from vidseek.store import CorruptShardError, FeatureStore, StoreWriteError
+from vidseek.store.catalog import STAGED_SUFFIX
 from vidseek.store.features import MIN_FREE_BYTES
 from vidseek.types import IndexSettings
 
@@ -79,7 +80,7 @@ class SpaceResult:
 
 def staged_name(space: str) -> str:
     """The space a rebuild fills beside `space` (its own rows and .faiss) before the swap."""
-    return f"{space}.rebuild"
+    return space + STAGED_SUFFIX
 
 
 def _next_free_id(store: FeatureStore, space: str) -> int:

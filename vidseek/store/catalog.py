@@ -84,6 +84,10 @@ OPEN_TIMEOUT_S = 60.0
 """How long a connection waits for another writer (SQLite's busy timeout, and the set-up retry)."""
 _CHUNK = 900  # SQLite host parameters per statement, well under every build's limit
 
+STAGED_SUFFIX = ".rebuild"
+"""A space named `<space>.rebuild` is one being rebuilt beside `<space>` (`vidseek index
+--rebuild`); it is never listed, so a rebuild killed before its swap cannot show up in search."""
+
 IndexRow = tuple[str, float, float, int]
 """(video_id, start, end, row) of one FAISS id in one space."""
 
@@ -243,8 +247,10 @@ class Catalog:
 
     # ---- index: spaces, rows, settings ----------------------------------------------------
     def index_spaces(self) -> list[dict[str, Any]]:
-        """Rows of index_spaces: space, factory, dim, identity, n, updated."""
-        return [dict(r) for r in self.execute("SELECT * FROM index_spaces ORDER BY space")]
+        """Rows of index_spaces: space, factory, dim, identity, n, updated (staged rebuilds,
+        named `<space>` + STAGED_SUFFIX, left out)."""
+        return [dict(r) for r in self.execute("SELECT * FROM index_spaces ORDER BY space")
+                if not str(r["space"]).endswith(STAGED_SUFFIX)]
 
     def index_space(self, space: str) -> dict[str, Any] | None:
         row = self.execute("SELECT * FROM index_spaces WHERE space=?", (space,)).fetchone()
