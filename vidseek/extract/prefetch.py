@@ -285,39 +285,11 @@ def decoded_frames(
         decoder.close()
 
 
-MMAP_THRESHOLD = 4 << 20
-"""Allocations from this size (a chunk of decoded frames: 16 x 640x360x3 = 11 MB) are mmapped
-by glibc and go back to the OS when freed (see `bound_frame_memory`)."""
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
-_bounded: list[bool] = []
-
-
-def bound_frame_memory() -> None:
-    """Fix glibc's mmap threshold at MMAP_THRESHOLD (once per process; Linux glibc only; an
-    explicit MALLOC_MMAP_THRESHOLD_ in the environment is left as it is).
-
-    glibc's threshold is dynamic: freeing one mmapped frame chunk raises it to that chunk's
-    size, so every later chunk comes from a malloc heap, and chunks decoded on the prefetch
-    thread and freed on the main one leave that thread's heap fragmented and growing with
-    the video's length (effnet_lite0, 640x360, PyAV: max RSS +15 % from 1 to 5 minutes; with
-    the threshold fixed, +3 %; bench/memory.py, docs/reliability.md)."""
-    if _bounded or "MALLOC_MMAP_THRESHOLD_" in os.environ:
-        return
-    _bounded.append(True)
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-    except (OSError, AttributeError):  # not glibc: its allocator has no such threshold
-        pass
-
-
 def frames(
     path: str, times: np.ndarray, backend: str | None, info: VideoInfo, chunk: int,
     depth: int, producer: str = "thread",
 ) -> Stream[FrameBatch]:
     """The frames at `times`: in-line when depth <= 0, else prefetched `depth` chunks ahead."""
-    bound_frame_memory()
     source = functools.partial(decoded_frames, path, times, backend, info, chunk)
     if depth <= 0:
         return source()
