@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vidseek.errors import WeightsMismatchError, WeightsNotFoundError
+from vidseek.errors import WeightsFileError, WeightsMismatchError, WeightsNotFoundError
 from vidseek.extract.experts import all_cards, weights_of
 from vidseek.pipelines.weights import (
     WeightsImportConfig,
@@ -156,7 +156,9 @@ def test_pipeline_verbs(tmp_path: Path, isolated: Path, capsys: pytest.CaptureFi
     assert {"effnet_lite0", "resnet152", "minilm"} <= {r["expert"] for r in out["weights"]}
     assert weights_list(WeightsListConfig(sha256=False)) == 0
     assert "effnet_lite0" in capsys.readouterr().out
-    src = _write(tmp_path / "s.bin", b"s")
-    assert weights_import(WeightsImportConfig(file=str(src), expert="clip_b32")) == 0
+    src = _write(tmp_path / "s.bin", b"s")  # not a checkpoint: refused, nothing installed
+    with pytest.raises(WeightsFileError, match=r"s\.bin: not usable as clip_b32 weights"):
+        weights_import(WeightsImportConfig(file=str(src), expert="clip_b32"))
+    assert not (isolated / weights_of("clip_b32").filename).exists()
     with pytest.raises(UnknownNameError, match="known:"):
         weights_import(WeightsImportConfig(file=str(src), expert="no_such_expert"))

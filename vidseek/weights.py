@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from vidseek.errors import WeightsMismatchError, WeightsNotFoundError
+from vidseek.errors import WeightsFileError, WeightsMismatchError, WeightsNotFoundError, one_line
 
 SHA_CACHE = ".sha256.json"
 
@@ -43,6 +43,9 @@ class WeightSpec:
     (torchvision puts the first 8 hex digits in its file names); checked when set.
     convert: turns a source file (an archive, another format) into `dst` for `import_weights`;
     returns the written path. None: the file is copied as is.
+    check: the format of an imported copy, checked before it is installed (raises with the
+    reason); e.g. `folder_with("model.bin", "config.json")`. The loader's own check (building
+    the expert on the copy) comes on top, in `vidseek weights import`.
     """
 
     expert: str
@@ -56,6 +59,7 @@ class WeightSpec:
     license: str = ""
     note: str = ""
     convert: Callable[[Path, Path], Path] | None = None
+    check: Callable[[Path], None] | None = None
 
     @property
     def where_to_get(self) -> str:
@@ -316,30 +320,103 @@ def list_weights(cards: Iterable[WeightsUser], with_sha256: bool = True) -> list
     return sorted(rows, key=lambda r: (str(r["expert"]), str(r["filename"])))
 
 
-def import_weights(file: str | Path, spec: WeightSpec) -> Path:
-    """Copy (or convert, when the spec says how) `file` into weights_dir() under the spec's
-    filename. Atomic: a partial copy never carries the final name."""
+# --- format checks (WeightSpec.check) -----------------------------------------------------------
+def folder_with(*names: str) -> Callable[[Path], None]:
+    """Check: a folder holding each of these files (a model directory)."""
+
+    def check(path: Path) -> None:
+        if not path.is_dir():
+            raise WeightsFileError(f"not a folder (expected one with {', '.join(names)})")
+        missing = [n for n in names if not (path / n).is_file()]
+        if missing:
+            raise WeightsFileError(f"the folder has no {', '.join(missing)}")
+
+    return check
+
+
+def onnx_folder(*names: str) -> Callable[[Path], None]:
+    """Check: a folder holding each of these ONNX models, each one loading in onnxruntime."""
+    has = folder_with(*names)
+
+    def check(path: Path) -> None:
+        has(path)
+        import onnxruntime as ort
+
+        for n in names:
+            try:
+                ort.InferenceSession(str(path / n), providers=["CPUExecutionProvider"])
+            except Exception as err:  # noqa: BLE001 - onnxruntime raises its own classes
+                raise WeightsFileError(f"{n} is not an ONNX model ({one_line(err)[:120]})") from None
+
+    return check
+
+
+# --- importing -----------------------------------------------------------------------------------
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def import_weights(file: str | Path, spec: WeightSpec,
+                   validate: Callable[[Path], None] | None = None) -> Path:
+    """Install `file` (copied, or converted when the spec says how) as weights_dir()/filename.
+
+    Staged beside the destination (`.tmp-<pid>-<filename>`), then checked: the sha256 when the
+    spec knows it, the spec's format `check`, then `validate(staged)` (the caller loads it the
+    way the expert will). Only a copy that passes is renamed into place; any failure raises
+    WeightsFileError (WeightsMismatchError for a sha256 that differs; one line naming `file`), removes the staged copy, and leaves what was
+    installed before as it was."""
     src = Path(file).expanduser()
     if not src.exists():
         raise WeightsNotFoundError(f"{spec.expert}: {src} does not exist")
     dst = weights_dir() / spec.filename
     dst.parent.mkdir(parents=True, exist_ok=True)
-    if spec.convert is not None:
-        return Path(spec.convert(src, dst))
-    check_sha256(spec, src)
-    tmp = dst.with_name(f".tmp-{os.getpid()}-{dst.name}")
-    if src.is_dir():
-        shutil.copytree(src, tmp)
-    else:
-        shutil.copyfile(src, tmp)
-    if dst.is_dir():
-        shutil.rmtree(dst)
-    os.replace(tmp, dst)
+    stage = dst.with_name(f".tmp-{os.getpid()}-{dst.name}")
+    _remove(stage)
+    try:
+        if spec.convert is not None:
+            os.replace(spec.convert(src, stage), stage)
+        elif src.is_dir():
+            shutil.copytree(src, stage)
+        else:
+            shutil.copyfile(src, stage)
+        check_sha256(spec, stage)
+        if spec.check is not None:
+            spec.check(stage)
+        if validate is not None:
+            validate(stage)
+    except Exception as err:  # noqa: BLE001 - converters and loaders raise their own classes
+        _remove(stage)
+        why = one_line(err).replace(str(stage), "it")[:300]
+        kind = WeightsMismatchError if isinstance(err, WeightsMismatchError) else WeightsFileError
+        raise kind(f"{src}: not usable as {spec.expert} weights ({why}); nothing "
+                   f"installed ({dst} is as it was)") from None
+    _swap_in(stage, dst)
     return dst
 
 
+def _swap_in(stage: Path, dst: Path) -> None:
+    """Rename `stage` to `dst`, a folder too: the old copy is renamed aside first and removed
+    only once the new one is in place (restored if the rename fails)."""
+    old = dst.with_name(f".old-{os.getpid()}-{dst.name}")
+    _remove(old)
+    had = dst.exists() or dst.is_symlink()
+    if had:
+        os.replace(dst, old)
+    try:
+        os.replace(stage, dst)
+    except OSError:
+        if had:
+            os.replace(old, dst)
+        _remove(stage)
+        raise
+    _remove(old)
+
+
 __all__ = [
-    "WeightSpec", "WeightsUser", "check_sha256", "file_sha256", "import_weights", "list_weights",
-    "locate", "not_found_message", "online_allowed", "resolve", "torch_hub_checkpoints",
-    "weights_dir",
+    "WeightSpec", "WeightsUser", "check_sha256", "file_sha256", "folder_with", "import_weights",
+    "list_weights", "locate", "not_found_message", "onnx_folder", "online_allowed", "resolve",
+    "torch_hub_checkpoints", "weights_dir",
 ]

@@ -70,6 +70,8 @@ class SpaceIndex:
     made the vectors (expert weights sha + text encoder sha); opening with another identity
     raises WeightsMismatchError. Changes are held in memory (and are searchable) until `commit`.
     `flat_max` / `mem_budget_bytes` move the size-class thresholds of `choose_factory`.
+    `first_id`: the lowest id a new row may take (a space built beside another takes ids the
+    other never used, so swapping the two can never pair a row with another's vector).
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class SpaceIndex:
         flat_max: int = FLAT_MAX,
         mem_budget_bytes: int | None = None,
         mmap: bool = True,
+        first_id: int = 0,
     ) -> None:
         self.store, self.space, self.dim, self.identity = store, space, int(dim), identity
         self.flat_max, self.mem_budget_bytes = flat_max, mem_budget_bytes
@@ -99,7 +102,8 @@ class SpaceIndex:
         self._repair(meta)
         _, top = store.catalog.index_row_stats(space)
         ids = self.index.ids()
-        self._next_id = 1 + max(-1, top if top is not None else -1, int(ids.max()) if len(ids) else -1)
+        self._next_id = 1 + max(first_id - 1, top if top is not None else -1,
+                                int(ids.max()) if len(ids) else -1)
 
     def _open_index(self, mmap: bool) -> VectorIndex:
         if self.path.exists():

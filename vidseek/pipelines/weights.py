@@ -8,10 +8,13 @@ installs and vidseek uses offline) and the online-only / optional rest, so a fre
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from vidseek.errors import Outcome
+from vidseek import console
+from vidseek.errors import Outcome, one_line
 
 DEFAULT, ONLINE, OPTIONAL = "default", "online-only", "optional"
 
@@ -85,11 +88,36 @@ def weights_list(cfg: WeightsListConfig) -> Outcome:
     return Outcome.OK
 
 
+def loads_as(expert: str, filename: str) -> Callable[[Path], None]:
+    """validate for import_weights: build every card named `expert` that uses `filename` on
+    the staged copy, as extraction will (a state dict must load into the architecture, a
+    CTranslate2 folder into faster-whisper, ...). A card whose library is not installed is
+    skipped (its format check still ran); it is said on stderr."""
+    from vidseek.extract.experts import all_cards
+    from vidseek.extract.experts.base import ExpertOptions
+
+    cards = [c for c in all_cards() if c.name == expert and
+             any(w.filename == filename for w in c.weights)]
+
+    def validate(staged: Path) -> None:
+        for card in cards:
+            try:
+                card.build(ExpertOptions(weights_path=str(staged)))
+            except ImportError as err:
+                console.note(f"vidseek weights import: {expert}: not loaded to check it "
+                             f"({one_line(err)}); checked its format only")
+
+    return validate
+
+
 def weights_import(cfg: WeightsImportConfig) -> Outcome:
-    """Copy (or convert) a downloaded weights file into the weights dir under its expected name."""
+    """Install a downloaded weights file (or folder) under the name its expert looks for, once
+    it is checked: sha256 where known, the format, and that the expert loads it. Refused (exit
+    2, one line naming the file) otherwise, with any earlier install left as it was."""
     from vidseek.extract.experts import weights_of
     from vidseek.weights import file_sha256, import_weights
 
-    dst = import_weights(cfg.file, weights_of(cfg.expert))
+    spec = weights_of(cfg.expert)
+    dst = import_weights(cfg.file, spec, validate=loads_as(cfg.expert, spec.filename))
     print(f"{cfg.expert}: {dst} (sha256 {file_sha256(dst)})")
     return Outcome.OK

