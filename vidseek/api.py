@@ -27,6 +27,7 @@ from vidseek.errors import CollectionError, ConfigError, Outcome
 if TYPE_CHECKING:
     from vidseek.extract.worker import ExtractConfig
     from vidseek.search.engine import Reranker, Searcher
+    from vidseek.search.indexing import IndexConfig
     from vidseek.store import FeatureStore
     from vidseek.types import Features, Hit
 
@@ -202,17 +203,26 @@ class Collection:
         return extract_batch(cfg)
 
     def index(self, spaces: Sequence[str] | None = None, *, model: str | None = None,
-              rebuild: bool = False, encoder: str | None = None, progress: bool = False) -> int:
-        """Build or extend the search indexes (incremental; `rebuild` drops them first)."""
-        self._writable("index")
-        from vidseek.pipelines.index import IndexConfig, build_index
+              rebuild: bool = False, encoder: str | None = None, progress: bool = False) -> Outcome:
+        """Build or extend the search indexes (incremental; `rebuild` builds each space beside
+        the old one and swaps it in when complete)."""
+        from vidseek.search.indexing import IndexConfig
 
         cfg = IndexConfig(str(self.root), spaces=list(spaces) if spaces else None,
                           rebuild=rebuild, model=model, progress=progress)
         if encoder:
             cfg.encoder = encoder
+        return self.run_index(cfg)
+
+    def run_index(self, cfg: IndexConfig) -> Outcome:
+        """`index` from a whole config (what `vidseek index` passes)."""
+        self._writable("index")
+        if Path(cfg.collection) != self.root:
+            raise CollectionError(f"the config names collection {cfg.collection}, not {self.root}")
+        from vidseek.search.indexing import build_indexes
+
         self.close()
-        return build_index(cfg)
+        return build_indexes(cfg)
 
     @property
     def searcher(self) -> Searcher:

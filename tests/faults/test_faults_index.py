@@ -187,7 +187,7 @@ def list_spaces_of(col: Path) -> list[str]:
 def test_a_rebuild_killed_before_its_swap_is_never_searched(col, capsys, monkeypatch) -> None:
     """Killed after the staged space is committed, before the swap: search still uses the old
     space (the staged one is never listed); the next rebuild drops it and swaps."""
-    import vidseek.pipelines.index as pipeline
+    import vidseek.search.indexing as pipeline
 
     def killed(*a: object) -> None:
         raise KeyboardInterrupt
@@ -309,7 +309,7 @@ def test_a_really_full_disk_while_indexing(col, capsys, tmp_path) -> None:
 
 def test_sqlite_error_is_not_swallowed_when_not_a_write(col) -> None:
     """Only write failures become one line; the wrapper keeps other errors as they are."""
-    from vidseek.pipelines.index import _write_error
+    from vidseek.search.indexing import _write_error
 
     with FeatureStore(col, create=False) as s:
         assert _write_error(RuntimeError("some bug"), s, LINES) is None
