@@ -201,8 +201,12 @@ class Collection:
         return self._searcher
 
     def search(self, query: str, top: int = 10, *, videos: bool = False,
-               weights: dict[str, float] | None = None, explain: bool = True) -> list[Hit]:
-        """Hits best first (video, path, start, end, score, why), as `vidseek search`."""
+               weights: dict[str, float] | None = None, explain: bool = True,
+               all_moments: bool = False) -> list[Hit]:
+        """Hits best first (video, path, start, end, score in [0, 1], why), as `vidseek search`:
+        nested moments of a video fold into one hit (why.moment.also) unless all_moments.
+        A query without a letter or digit raises errors.QueryError; one in a script the text
+        encoder cannot read warns (search.query.QueryWarning)."""
         from vidseek.search.engine import SearchOptions
 
         if not query.strip():
@@ -213,7 +217,7 @@ class Collection:
             raise CollectionError(f"weights name {', '.join(unknown)}, not an indexed space; "
                                   f"known: {', '.join(sorted(s.spaces))}")
         return s.search(query, SearchOptions(top=top, videos=videos, weights=weights,
-                                             explain=explain))
+                                             explain=explain, all_moments=all_moments))
 
     def features(self, video: str, expert: str) -> Features:
         """One expert's rows for one video: `.times` (n, 2) seconds, `.values` (n, d) float32

@@ -146,11 +146,20 @@ def search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top", type=at_least(1), metavar="K", help="hits to show")
     p.add_argument("--json", action="store_true", default=None, help="print only a JSON list of hits")
     p.add_argument("--html", metavar="FILE", help="also write an HTML page of the hits (default: none)")
-    p.add_argument("--videos", action="store_true", default=None, help="one hit per video")
+    p.add_argument("--videos", action="store_true", default=None,
+                   help="one hit per video (its other moments as 'also' times)")
+    p.add_argument("--all-moments", action="store_true", default=None,
+                   help="every moment its own hit (default: moments nested in a better one of the "
+                        "same video fold into it as 'also' times)")
     p.add_argument("--weights", type=weights, metavar="A=W,...",
                    help="per-space weights, e.g. effnet_lite0=1,asr=2 (default: 1 each)")
     p.add_argument("--rerank", metavar="RUN_DIR",
-                   help="re-score the top moments with a trained localizer run (default: none)")
+                   help="re-order the top videos' moments with a trained localizer run (tan2d, "
+                        "fvmr, cimha) where it is confident; videos keep their zero-shot order "
+                        "(default: none; docs/moment-search.md has what it measured on the real clips)")
+    p.add_argument("--rerank-min-confidence", type=positive_float, metavar="P",
+                   help="the localizer's best proposal score a video needs before its moments are "
+                        "re-ordered; below it the zero-shot moments stay (default: 0.5)")
 
 
 def status_args(p: argparse.ArgumentParser) -> None:

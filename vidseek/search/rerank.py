@@ -15,9 +15,13 @@ vidseek.search.engine.RERANKERS entry under its name (model_views.py). A reranke
 - the localizer's own best `add_own` moments (NMS at its threshold) are added as new candidates
   when they overlap no given moment by more than that threshold, so a good localizer can move a
   hit to a better span, not only reorder.
-Scores are the localizer's, so the Searcher ranks re-ranked videos among themselves and ahead of
-the rest. CI-MHA's scores are softmax products normalised per video: they order moments within
-a video well, across videos only roughly. A video lacking the run's features keeps its moments.
+Confidence gate: the localizer re-orders a video's moments only when its best proposal score
+there (its confidence, in [0, 1]: a sigmoid for 2D-TAN / FVMR, p_start * p_end for CI-MHA) is at
+least `min_confidence` (MIN_CONFIDENCE by default); below it the zero-shot moments are returned
+unchanged (no rerank note), so a localizer that does not know the video falls back to zero-shot.
+The Searcher keeps the videos' zero-shot order either way (a localizer trained on the synthetic
+benchmark ranks real videos no better than chance, docs/moment-search.md), so a reranker can move
+a video's shown moment but never its rank. A video lacking the run's features keeps its moments.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from vidseek.search.trained_space import load_model, open_run
 from vidseek.store import FeatureStore
 
 ADD_OWN = 2  # the localizer's own best moments added per re-ranked video
+MIN_CONFIDENCE = 0.5  # the localizer's best proposal score a video needs to be re-ordered
 
 
 class LocalizerReranker:
@@ -44,7 +49,7 @@ class LocalizerReranker:
     kinds: the model names accepted (default: every card that can re-rank)."""
 
     def __init__(self, run_dir: str | Path, store: FeatureStore, kinds: tuple[str, ...] | None = None,
-                 add_own: int = ADD_OWN) -> None:
+                 add_own: int = ADD_OWN, min_confidence: float = MIN_CONFIDENCE) -> None:
         if kinds is None:
             from vidseek.models.cards import model_cards
 
@@ -54,6 +59,7 @@ class LocalizerReranker:
         self.model, self.name = load_model(run), run.model
         self.store = store
         self.add_own = int(add_own)
+        self.min_confidence = float(min_confidence)
         self.experts = tuple(self.model.info.experts)
         have = set(store.experts())
         missing = [e for e in self.experts if e not in have]
@@ -82,6 +88,8 @@ class LocalizerReranker:
             spans, scores, duration = self.scores(query, video_id)
         except CollectionError:  # this video lacks the run's features: leave its moments alone
             return moments
+        if moments and (len(scores) == 0 or float(scores.max()) < self.min_confidence):
+            return moments  # not confident here: the zero-shot moments stand
         out = []
         given = np.array([[m.start, m.end] for m in moments], np.float64).reshape(-1, 2)
         if moments:
@@ -102,7 +110,7 @@ class LocalizerReranker:
 def reranker_builder(name: str) -> Any:
     """The RERANKERS entry of model `name`: builder(run_dir, store) -> LocalizerReranker."""
 
-    def build(run_dir: str, store: FeatureStore) -> LocalizerReranker:
-        return LocalizerReranker(run_dir, store, kinds=(name,))
+    def build(run_dir: str, store: FeatureStore, min_confidence: float = MIN_CONFIDENCE) -> LocalizerReranker:
+        return LocalizerReranker(run_dir, store, kinds=(name,), min_confidence=min_confidence)
 
     return build
