@@ -24,7 +24,7 @@ from vidseek.extract.experts.base import ExpertSpec
 from vidseek.pipelines.index import IndexConfig, build_index
 from vidseek.pipelines.search import SearchConfig, search
 from vidseek.search.engine import SearchOptions, open_searcher
-from vidseek.search.localize import match_score, nested
+from vidseek.search.localize import MATCH_CENTER, match_score, nested
 from vidseek.search.query import QueryWarning, check_query
 from vidseek.store import FeatureStore
 from vidseek.types import Features, Why
@@ -111,7 +111,7 @@ def test_scores_are_a_logistic_of_the_fused_value(col: Path, capsys: pytest.Capt
     res = open_searcher(col).rank(QUERY, SearchOptions())
     for v in res.videos:  # a video's best hit carries the value that ranked the video
         assert best[v.video_id].why.moment.fused == pytest.approx(v.score)  # type: ignore[union-attr]
-    assert match_score(0.6) == pytest.approx(0.5) and match_score(-np.inf) == 0.0
+    assert match_score(MATCH_CENTER) == pytest.approx(0.5) and match_score(-np.inf) == 0.0
     # the JSON round trip keeps the moment note (raw fused value, also times)
     capsys.readouterr()
     assert search(SearchConfig(QUERY, str(col), json=True, top=50)) == 0

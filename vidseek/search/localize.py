@@ -181,8 +181,8 @@ def find_spans(curve: np.ndarray, bin_s: float, duration: float, *,
 
 # ---- wiring into search: boundaries from the store, the video's moments, hits' scores -------
 OCR_MIN_CONFIDENCE = 0.5  # as the ocr text space (textlines.py): lines it would not read are no edges
-MATCH_CENTER = 0.6  # match_score: the fused value at which a video is an even bet (see below)
-MATCH_SCALE = 0.2
+MATCH_CENTER = 1.84  # match_score: the fused value at which a video is an even bet (see below)
+MATCH_SCALE = 0.45
 NESTED = 0.5  # a moment is nested in another when this fraction of the shorter one overlaps
 
 
@@ -217,15 +217,28 @@ def video_moments(curve: FusedCurve, baseline: float, cuts: Sequence[float] | np
 
     The ranking value is find_moments' best span score (the collection-baseline contrast that
     ranked videos before the span finder, so video recall is unchanged); the moments come from
-    find_spans on the same fused curve, snapped to the cuts and line edges."""
+    find_spans on the same fused curve, snapped to the cuts and line edges, then (up to `top`)
+    find_moments' spans that overlap none of them at IoU >= NMS_IOU (find_spans keeps only
+    what clears its contrast bar, often one span; the alternatives keep R@5 where it was)."""
     fused = curve.fused
     if len(fused) == 0 or not np.isfinite(fused).any():
         return -np.inf, []
-    ranked = find_moments(fused, curve.bin_s, curve.duration, baseline, top=1)
+    ranked = find_moments(fused, curve.bin_s, curve.duration, baseline, top=top)
     value = ranked[0].score if ranked else -np.inf
     spans = find_spans(fused, curve.bin_s, curve.duration, cuts=cuts, edges=edges,
                        baseline=baseline, top=top)
+    for m in ranked:  # fill up to `top` with find_moments' spans unlike any kept one
+        if len(spans) >= top:
+            break
+        if all(_iou(m, k) < NMS_IOU for k in spans):
+            spans.append(Moment(m.start, m.end, 0.0, {"contrast": None, "from": "find_moments"}))
     return float(value), spans
+
+
+def _iou(a: Moment, b: Moment) -> float:
+    inter = max(0.0, min(a.end, b.end) - max(a.start, b.start))
+    union = max(a.end, b.end) - min(a.start, b.start)
+    return inter / union if union > 0 else 0.0
 
 
 def fused_values(curve: FusedCurve, moments: Sequence[Moment], baseline: float,
