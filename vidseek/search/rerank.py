@@ -41,7 +41,7 @@ from vidseek.search.trained_space import load_model, open_run
 from vidseek.store import FeatureStore
 
 ADD_OWN = 2  # the localizer's own best moments added per re-ranked video
-MIN_CONFIDENCE = 0.5  # the localizer's best proposal score a video needs to be re-ordered
+MIN_CONFIDENCE = 0.1  # the localizer's best proposal score a video needs to be re-ordered (measured: moment-search.md)
 
 
 class LocalizerReranker:
