@@ -237,6 +237,12 @@ def test_reranker_follows_model_scores(world: dict[str, Path], kind: str) -> Non
         assert LocalizerReranker(run, store, add_own=0, min_confidence=top)(query, vid, given)[0].why
         kept = LocalizerReranker(run, store, add_own=2, min_confidence=np.nextafter(top, 2.0))(query, vid, given)
         assert kept == given and all("rerank" not in m.why for m in kept)
+        # the vocabulary gate: a query of words the run never saw is left to zero-shot
+        rr = LocalizerReranker(run, store, add_own=2, min_confidence=0.0)
+        assert rr.vocab and rr.vocab_coverage(query) == 1.0
+        unknown = "zyx wvu tsr"
+        assert rr.vocab_coverage(unknown) == 0.0 and rr(unknown, vid, given) == given
+        assert LocalizerReranker(run, store, min_confidence=0.0, min_vocab=0.0)(unknown, vid, given) != given
 
 
 def test_rerank_in_searcher(world: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -156,13 +156,15 @@ def search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rerank", metavar="RUN_DIR",
                    help="re-order the top videos' moments with a trained localizer run (tan2d, "
                         "fvmr, cimha) where it is confident; videos keep their zero-shot order "
-                        "(default: none). Measured: a tan2d run trained on the synthetic benchmark "
-                        "made the real clips' moments worse when forced (R@1 IoU 0.5 18.8 -> 6.2); "
-                        "its confidence there is <= 0.02 (0.15-0.73 on its own test videos), so the "
-                        "default gate keeps the zero-shot moments (docs/moment-search.md)")
+                        "(default: none). Measured on the real clips: tan2d / fvmr runs trained on "
+                        "the synthetic benchmark make the moments worse when forced (R@1 IoU 0.5 "
+                        "18.8 -> 6.2 / 8.3); they know at most 41%% of a real query's words, so the "
+                        "default gates (half the words in the run's vocabulary, best proposal "
+                        "score >= 0.05) leave the zero-shot moments: not worse, not better "
+                        "(docs/moment-search.md)")
     p.add_argument("--rerank-min-confidence", type=positive_float, metavar="P",
                    help="the localizer's best proposal score a video needs before its moments are "
-                        "re-ordered; below it the zero-shot moments stay (default: 0.1)")
+                        "re-ordered; below it the zero-shot moments stay (default: 0.05)")
 
 
 def status_args(p: argparse.ArgumentParser) -> None:

@@ -33,7 +33,7 @@ class SearchConfig:
     all_moments: bool = False  # every moment its own hit (default: nested ones fold into one)
     weights: dict[str, float] | None = None
     rerank: str | None = None  # a trained localizer's run dir
-    rerank_min_confidence: float = 0.1  # rerank.MIN_CONFIDENCE
+    rerank_min_confidence: float = 0.05  # rerank.MIN_CONFIDENCE
 
 
 def load_reranker(run_dir: str, store: FeatureStore, min_confidence: float | None = None) -> Reranker:
