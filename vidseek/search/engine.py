@@ -226,8 +226,9 @@ class Searcher:
             for r in results[: opts.rerank_videos]:
                 if r.rank_value is None:
                     r.rank_value = r.score
-                r.moments = sorted(opts.rerank(query, r.video_id, r.moments), key=lambda m: -m.score)
-                r.reranked = any("rerank" in m.why for m in r.moments)
+                new = opts.rerank(query, r.video_id, r.moments)
+                if any("rerank" in m.why for m in new):  # else gated: the zero-shot moments stand
+                    r.moments, r.reranked = sorted(new, key=lambda m: -m.score), True
         return SearchResult(query, results, norms, gates, qvecs)
 
     def calibrate(self, qvecs: Mapping[str, np.ndarray], scores: Mapping[str, list[np.ndarray]]
