@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vidseek.errors import CollectionError, ConfigError, Outcome
+from vidseek.errors import CollectionError, ConfigError, Outcome, QueryError
 
 if TYPE_CHECKING:
     from vidseek.extract.worker import ExtractConfig
@@ -116,8 +117,9 @@ def readonly_store(root: str | Path, cache_bytes: int = FEATURE_CACHE_BYTES) -> 
     return ReadOnlyStore()
 
 
-def load_reranker(run_dir: str, store: FeatureStore) -> Reranker:
-    """The reranker derived from the card of the run folder's model."""
+def load_reranker(run_dir: str, store: FeatureStore, min_confidence: float | None = None) -> Reranker:
+    """The reranker derived from the card of the run folder's model (gated at min_confidence;
+    None: the reranker's own default, rerank.MIN_CONFIDENCE)."""
     from vidseek import plugins
     from vidseek.registry import UnknownNameError
     from vidseek.search.engine import RERANKERS
@@ -130,7 +132,8 @@ def load_reranker(run_dir: str, store: FeatureStore) -> Reranker:
     except UnknownNameError as err:
         raise CollectionError(f"{run_dir} holds a {model} run, which cannot re-rank moments "
                               f"({err})") from None
-    return builder(run_dir, store)
+    return builder(run_dir, store) if min_confidence is None else \
+        builder(run_dir, store, min_confidence=float(min_confidence))
 
 
 class Collection:
@@ -141,7 +144,7 @@ class Collection:
         self.read_only = read_only
         self._searcher: Searcher | None = None
         self._store: FeatureStore | None = None
-        self._rerankers: dict[str, Reranker] = {}
+        self._rerankers: dict[tuple[str, float | None], Reranker] = {}
 
     def __repr__(self) -> str:
         return f"Collection({str(self.root)!r}{', read_only=True' if self.read_only else ''})"
@@ -235,13 +238,18 @@ class Collection:
 
     def search(self, query: str, top: int = 10, *, videos: bool = False,
                weights: dict[str, float] | None = None, explain: bool = True,
-               rerank: str | None = None) -> list[Hit]:
-        """Hits best first (video, path, start, end, score, why), as `vidseek search`.
-        `rerank`: a trained localizer's run folder that re-ranks the moments."""
+               all_moments: bool = False, rerank: str | None = None,
+               rerank_min_confidence: float | None = None) -> list[Hit]:
+        """Hits best first (video, path, start, end, score in [0, 1], why), as `vidseek search`:
+        nested moments of a video fold into one hit (why.moment.also) unless all_moments.
+        A query without a letter or digit raises errors.QueryError; one in a script the text
+        encoder cannot read warns (search.query.QueryWarning). `rerank`: a trained localizer's
+        run folder that re-orders the moments inside each video (gated by its confidence)."""
         from vidseek.search.engine import SearchOptions
+        from vidseek.search.query import check_query
 
         if not query.strip():
-            raise ConfigError("the query is empty")
+            raise QueryError("the query is empty")
         if top < 1:
             raise ConfigError(f"top must be at least 1, got {top}")
         s = self.searcher
@@ -249,15 +257,21 @@ class Collection:
         if unknown:
             raise ConfigError(f"weights name {', '.join(unknown)}, not an indexed space of "
                               f"{self.root}; known: {', '.join(sorted(s.spaces))}")
-        reranker = self.reranker(rerank) if rerank else None
+        if rerank:
+            with warnings.catch_warnings():  # the search below warns, once
+                warnings.simplefilter("ignore")
+                check_query(query, s.encoder.name)  # before the reranker loads: fail fast
+        reranker = self.reranker(rerank, rerank_min_confidence) if rerank else None
         return s.search(query, SearchOptions(top=top, videos=videos, weights=weights,
-                                             explain=explain, rerank=reranker))
+                                             explain=explain, rerank=reranker,
+                                             all_moments=all_moments))
 
-    def reranker(self, run_dir: str) -> Reranker:
-        """The reranker of a trained localizer's run folder, loaded once per run."""
-        if run_dir not in self._rerankers:
-            self._rerankers[run_dir] = load_reranker(run_dir, self.searcher.store)
-        return self._rerankers[run_dir]
+    def reranker(self, run_dir: str, min_confidence: float | None = None) -> Reranker:
+        """The reranker of a trained localizer's run folder, loaded once per (run, gate)."""
+        key = (run_dir, min_confidence)
+        if key not in self._rerankers:
+            self._rerankers[key] = load_reranker(run_dir, self.searcher.store, min_confidence)
+        return self._rerankers[key]
 
     def features(self, video: str, expert: str) -> Features:
         """One expert's rows for one video: `.times` (n, 2) seconds, `.values` (n, d) float32

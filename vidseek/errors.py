@@ -55,6 +55,10 @@ class DatasetError(VidseekError):
     """A dataset / annotation file is malformed or refers to missing videos."""
 
 
+class QueryError(VidseekError, ValueError):
+    """A search query that cannot be searched (no letter or digit in it)."""
+
+
 class InputError(VidseekError):
     """An input argument cannot be used as given (a URL, an unreadable --from-list file)."""
 

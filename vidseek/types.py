@@ -199,19 +199,62 @@ class RerankNote:
 
 
 RERANK_KEY = "rerank"  # the key of the RerankNote in `why` (no space is called so)
+MOMENT_KEY = "moment"  # the key of the MomentNote in `why` (no space is called so either)
+
+
+@dataclass(frozen=True)
+class MomentNote:
+    """How the hit's span was found: `fused` (the raw fused value that ranks its video: the
+    best span's contrast in fused z units, search/moments.py), `contrast` (the within-video
+    span score in noise sigmas, search/localize.py; 0 for a flat video), `flat` (no part of the
+    video stands out: the span is the whole video), `snapped` (which boundary kind each end
+    was moved to: cut, edge, video, or None) and `also` (other moments of the same video
+    folded into this hit, best first)."""
+
+    fused: float | None = None
+    contrast: float | None = None
+    flat: bool = False
+    snapped: tuple[str | None, str | None] = (None, None)
+    also: tuple[tuple[float, float], ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.fused is not None:
+            out["fused"] = round(float(self.fused), 4)
+        if self.contrast is not None:
+            out["contrast"] = round(float(self.contrast), 3)
+        if self.flat:
+            out["flat"] = True
+        if self.snapped != (None, None):
+            out["snapped"] = list(self.snapped)
+        if self.also:
+            out["also"] = [[round(s, 2), round(e, 2)] for s, e in self.also]
+        return out
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> MomentNote:
+        sn = d.get("snapped") or (None, None)
+        return cls(None if d.get("fused") is None else float(d["fused"]),
+                   None if d.get("contrast") is None else float(d["contrast"]),
+                   bool(d.get("flat", False)),
+                   (None if sn[0] is None else str(sn[0]), None if sn[1] is None else str(sn[1])),
+                   tuple((float(s), float(e)) for s, e in d.get("also") or ()))
 
 
 @dataclass(frozen=True)
 class Why:
-    """Why a hit matched: one Explanation per space (fusion order), and a rerank note.
+    """Why a hit matched: one Explanation per space (fusion order), a rerank note, and how its
+    span was found (MomentNote: raw fused value, within-video contrast, folded "also" times).
 
-    `as_json()` is `search --json`'s "why": {space: explanation, ..., "rerank": note}."""
+    `as_json()` is `search --json`'s "why": {space: explanation, ..., "rerank": note,
+    "moment": note}."""
 
     spaces: tuple[Explanation, ...] = ()
     rerank: RerankNote | None = None
+    moment: MomentNote | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.spaces) or self.rerank is not None
+        return bool(self.spaces) or self.rerank is not None or self.moment is not None
 
     def space(self, name: str) -> Explanation | None:
         return next((e for e in self.spaces if e.space == name), None)
@@ -220,13 +263,17 @@ class Why:
         out: dict[str, Any] = {e.space: e.as_json() for e in self.spaces}
         if self.rerank is not None:
             out[RERANK_KEY] = self.rerank.as_json()
+        if self.moment is not None:
+            out[MOMENT_KEY] = self.moment.as_json()
         return out
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Why:
-        note = d.get(RERANK_KEY)
-        return cls(tuple(Explanation.from_evidence(k, v) for k, v in d.items() if k != RERANK_KEY),
-                   None if note is None else RerankNote.from_json(note))
+        note, mom = d.get(RERANK_KEY), d.get(MOMENT_KEY)
+        return cls(tuple(Explanation.from_evidence(k, v) for k, v in d.items()
+                         if k not in (RERANK_KEY, MOMENT_KEY)),
+                   None if note is None else RerankNote.from_json(note),
+                   None if mom is None else MomentNote.from_json(mom))
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def test_card_weights_resolvable_or_optional(name: str, isolated: Path) -> None:
         else:  # the user fetches it: the message must say from where
             assert spec.url or spec.hf_repo, spec
     if card.default:
-        assert card.fetch in ("package", "setup"), "a default must work without a download"
+        assert card.fetch in ("package", "setup", "none"), "a default must work without a download"
 
 
 @pytest.mark.parametrize("name", EXPERT_NAMES)
@@ -100,7 +100,7 @@ def test_inconsistent_cards_are_refused() -> None:
 
 def test_defaults_are_views_of_the_cards() -> None:
     assert DEFAULT_EXPERTS == default_experts()
-    assert set(default_experts()) == {"effnet_lite0", "i3d", "whisper_audio", "asr", "ocr"}
+    assert set(default_experts()) == {"effnet_lite0", "i3d", "whisper_audio", "asr", "ocr", "shots"}
     assert DEFAULT_ENCODER == default_text_encoder() == "minilm"
 
 

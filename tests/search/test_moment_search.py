@@ -216,7 +216,7 @@ def test_reranker_follows_model_scores(world: dict[str, Path], kind: str) -> Non
         pick = rng.choice(len(cells), 6, replace=False)
         given = [Moment(float(cells[k, 0]), float(cells[k, 1]), float(-i)) for i, k in enumerate(pick)]
         given[0] = Moment(given[0].start + 0.1, given[0].end + 0.1, 0.0)  # off-grid: nearest cell
-        rr = LocalizerReranker(run, store, add_own=0)
+        rr = LocalizerReranker(run, store, add_own=0, min_confidence=0.0)
         got = rr(query, vid, given)
         assert [(m.start, m.end) for m in got] == [(m.start, m.end) for m in given]  # spans kept
         assert [m.score for m in got] == pytest.approx([float(want[k]) for k in pick], rel=1e-5)
@@ -224,32 +224,52 @@ def test_reranker_follows_model_scores(world: dict[str, Path], kind: str) -> Non
         order_got = np.argsort(-np.array([m.score for m in got]), kind="stable")
         assert order_got.tolist() == order_want.tolist()
         # no candidates: the reranker proposes the model's own best moments (predict, NMS)
-        own = LocalizerReranker(run, store, add_own=3)(query, vid, [])
+        own = LocalizerReranker(run, store, add_own=3, min_confidence=0.0)(query, vid, [])
         pred = model.predict(torch.from_numpy(clips)[None], [query], [dur], top_k=3)[0]
         assert [x for m in own for x in (m.start, m.end, m.score)] == pytest.approx([x for r in pred for x in r])
         # through the registry (what `search --rerank RUN` loads), own moments are added
-        reg = load_reranker(str(run), store)
+        reg = load_reranker(str(run), store, min_confidence=0.0)
         out = reg(query, vid, given[1:2])
         assert len(out) >= 2 and out[0].why["rerank"]["model"] == kind
+        # the confidence gate: at the model's best score it re-scores, just above it the
+        # zero-shot moments come back untouched (same objects, no rerank note)
+        top = float(want.max())
+        assert LocalizerReranker(run, store, add_own=0, min_confidence=top)(query, vid, given)[0].why
+        kept = LocalizerReranker(run, store, add_own=2, min_confidence=np.nextafter(top, 2.0))(query, vid, given)
+        assert kept == given and all("rerank" not in m.why for m in kept)
+        # the vocabulary gate: a query of words the run never saw is left to zero-shot
+        rr = LocalizerReranker(run, store, add_own=2, min_confidence=0.0)
+        assert rr.vocab and rr.vocab_coverage(query) == 1.0
+        unknown = "zyx wvu tsr"
+        assert rr.vocab_coverage(unknown) == 0.0 and rr(unknown, vid, given) == given
+        assert LocalizerReranker(run, store, min_confidence=0.0, min_vocab=0.0)(unknown, vid, given) != given
 
 
 def test_rerank_in_searcher(world: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    """The re-ranked head ranks by the localizer's scores, ahead of the rest."""
+    """The re-ranked head's moments follow the localizer's scores; the videos keep their
+    zero-shot order; a gate above the localizer's confidence leaves the zero-shot result."""
     col = world["tmp"] / "col_r"
     _collection(col)
     _index(col, world["fvmr"])
     capsys.readouterr()
     searcher = open_searcher(col)
-    rr = load_reranker(str(world["tan2d"]), searcher.store)
+    plain = searcher.rank(QUERIES[2], SearchOptions())
+    rr = load_reranker(str(world["tan2d"]), searcher.store, min_confidence=0.0)
     res = searcher.rank(QUERIES[2], SearchOptions(rerank=rr, rerank_videos=2))
+    assert [v.video_id for v in res.videos] == [v.video_id for v in plain.videos]
+    assert [v.score for v in res.videos] == pytest.approx([v.score for v in plain.videos])
     head = res.videos[:2]
     assert all(v.reranked for v in head) and not any(v.reranked for v in res.videos[2:])
-    assert head[0].score >= head[1].score
     for v in head:
         assert all(0.0 <= m.score <= 1.0 and "rerank" in m.why for m in v.moments)  # sigmoid scores
+        assert [m.score for m in v.moments] == sorted((m.score for m in v.moments), reverse=True)
+    gated = load_reranker(str(world["tan2d"]), searcher.store, min_confidence=1.0)
+    res = searcher.rank(QUERIES[2], SearchOptions(rerank=gated, rerank_videos=2))
+    assert not any(v.reranked for v in res.videos)
+    assert [[(m.start, m.end) for m in v.moments] for v in res.videos] == \
+        [[(m.start, m.end) for m in v.moments] for v in plain.videos]
     hits = searcher.search(QUERIES[2], SearchOptions(top=20, rerank=rr, rerank_videos=2))
-    n_head = sum(len(v.moments) for v in head)
-    assert {h.video for h in hits[:n_head]} == {v.video_id for v in head}
+    assert hits[0].video == plain.videos[0].video_id and hits[0].why.rerank is not None
 
 
 def test_wrong_run_or_missing_experts(world: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -306,7 +326,7 @@ def test_cli_index_model_then_search(world: dict[str, Path], capsys: pytest.Capt
     want = _brute_force(world["fvmr"], col, QUERIES[3])[0]
     assert (hits[0]["video"], hits[0]["start"], hits[0]["end"]) == pytest.approx(want[1:])
     assert main(["search", QUERIES[3], "--collection", str(col), "--json", "--top", "3",
-                 "--rerank", str(world["cimha"])]) == 0
+                 "--rerank", str(world["cimha"]), "--rerank-min-confidence", "0.001"]) == 0
     hits = json.loads(capsys.readouterr().out)
     assert len(hits) == 3 and all(h["why"]["rerank"]["model"] == "cimha" for h in hits)
     assert all(0.0 <= h["start"] < h["end"] <= DURATIONS[h["video"]] for h in hits)

@@ -52,12 +52,18 @@ def test_search_is_the_cli_json(client: TestClient, served: Path, capsys: pytest
     assert speech[0]["video"] == "talk" and speech[0]["why"]["asr"]["text"] == "now we download the dataset"
     one = client.get("/api/search", params={"q": "a dog on a skateboard", "videos": 1}).json()
     assert len({h["video"] for h in one}) == len(one) == 3
+    every = client.get("/api/search", params={"q": "a dog on a skateboard", "top": 50, "all": 1}).json()
+    assert search(SearchConfig("a dog on a skateboard", str(served), top=50, json=True, all_moments=True)) == 0
+    assert json.loads(capsys.readouterr().out) == every  # &all=1 is --all-moments
+    assert all("also" not in h["why"]["moment"] for h in every)
 
 
 def test_errors_are_json_with_status(client: TestClient) -> None:
     r = client.get("/api/search", params={"q": "  "})
     assert r.status_code == 400 and "empty" in r.json()["error"]
     assert client.get("/api/search").status_code == 400
+    r = client.get("/api/search", params={"q": "?!..."})
+    assert r.status_code == 400 and "no searchable words" in r.json()["error"]
     r = client.get("/media/nope")
     assert r.status_code == 404 and "nope" in r.json()["error"]
     assert client.get("/thumb/nope", params={"t": 1}).status_code == 404

@@ -2,8 +2,9 @@
 
 Per query the collection is searched; the annotated video's rank gives video R@1/5/10, MdR and
 MnR; its own ranked moments give moment R@1/R@5 at IoU 0.3/0.5/0.7 and mIoU (moment retrieval
-given the video, as Charades-STA / ActivityNet report it). "corpus R@1,IoU=0.5" also asks the
-top-1 hit of the whole collection to be in the right video. Per query, each expert's own video
+given the video, as Charades-STA / ActivityNet report it). "corpus R@1,IoU=t" (t = 0.3, 0.5,
+0.7) and "corpus mIoU" ask the same of the top-1 hit of the whole collection, which must be in
+the right video (IoU 0 otherwise). Per query, each expert's own video
 rank (the video's best window in that expert alone) and its z-score over the annotated span say
 which expert carried or missed the query.
 """
@@ -61,7 +62,7 @@ def evaluate_queries(searcher: Searcher, queries: list[EvalQuery],
                      opts: SearchOptions | None = None) -> EvalReport:
     """Metrics and per-query details (`as_json()` is what `vidseek eval queries --json` prints)."""
     opts = opts or SearchOptions(moments_per_video=5)
-    ranks, preds, gts, corpus = [], [], [], 0
+    ranks, preds, gts, corpus = [], [], [], []
     rows: list[QueryReport] = []
     for q in queries:
         res = searcher.rank(q.query, opts, include=[q.video])
@@ -73,7 +74,7 @@ def evaluate_queries(searcher: Searcher, queries: list[EvalQuery],
         if top is not None and top.video_id == q.video:
             m = top.moments[0]
             top_iou = float(temporal_iou(np.array([[m.start, m.end]]), q.windows).max())
-        corpus += int(top_iou >= 0.5)
+        corpus.append(top_iou)
         ranks.append(rank)
         preds.append(pred)
         gts.append(q.windows)
@@ -94,7 +95,10 @@ def evaluate_queries(searcher: Searcher, queries: list[EvalQuery],
     if queries:
         metrics.update({f"video {k}": v for k, v in retrieval_metrics(np.array(ranks)).items()})
         metrics.update({f"moment {k}": v for k, v in moment_recall(preds, gts).items()})
-        metrics["corpus R@1,IoU=0.5"] = 100.0 * corpus / len(queries)
+        c = np.asarray(corpus)
+        for t in (0.3, 0.5, 0.7):
+            metrics[f"corpus R@1,IoU={t}"] = 100.0 * float(np.mean(c >= t))
+        metrics["corpus mIoU"] = 100.0 * float(np.mean(c))
     return EvalReport(len(queries), metrics, tuple(rows))
 
 

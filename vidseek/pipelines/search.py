@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from vidseek.api import Collection, dumps
-from vidseek.errors import ConfigError, Outcome
+from vidseek.errors import ConfigError, Outcome, QueryError
 from vidseek.search.explain import why_line
+from vidseek.search.query import QueryWarning
 from vidseek.types import Hit
 
 
@@ -19,14 +22,18 @@ class SearchConfig:
     json: bool = False
     html: str | None = None
     videos: bool = False
+    all_moments: bool = False  # every moment its own hit (default: nested ones fold into one)
     weights: dict[str, float] | None = None
     rerank: str | None = None  # a trained localizer's run dir
+    rerank_min_confidence: float = 0.05  # rerank.MIN_CONFIDENCE
 
 
 def format_table(hits: list[Hit]) -> str:
     lines = [f"{'#':>3}  {'score':>7}  {'start':>7}  {'end':>7}  video / why"]
     for i, h in enumerate(hits, 1):
-        lines.append(f"{i:>3}  {h.score:7.3f}  {h.start:7.2f}  {h.end:7.2f}  {h.video}")
+        m = h.why.moment
+        also = "  also " + ", ".join(f"{s:.1f}-{e:.1f}" for s, e in m.also) if m and m.also else ""
+        lines.append(f"{i:>3}  {h.score:7.3f}  {h.start:7.2f}  {h.end:7.2f}  {h.video}{also}")
         lines.append(f"{'':>30}{why_line(h.why)}")
     return "\n".join(lines)
 
@@ -34,9 +41,11 @@ def format_table(hits: list[Hit]) -> str:
 def check(cfg: SearchConfig) -> None:
     """Values no type checks: raise ConfigError naming the option."""
     if not cfg.query.strip():
-        raise ConfigError("the query is empty")
+        raise QueryError("the query is empty")
     if cfg.top < 1:
         raise ConfigError(f"--top must be at least 1, got {cfg.top}")
+    if not 0.0 <= cfg.rerank_min_confidence <= 1.0:
+        raise ConfigError(f"--rerank-min-confidence must be in [0, 1], got {cfg.rerank_min_confidence}")
 
 
 def search(cfg: SearchConfig) -> Outcome:
@@ -44,14 +53,22 @@ def search(cfg: SearchConfig) -> Outcome:
     check(cfg)
     col = Collection(cfg.collection)
     try:
-        hits = col.search(cfg.query, cfg.top, videos=cfg.videos, weights=cfg.weights,
-                          rerank=cfg.rerank)
+        with warnings.catch_warnings(record=True) as caught:  # a query warning: one line
+            warnings.simplefilter("always", QueryWarning)
+            hits = col.search(cfg.query, cfg.top, videos=cfg.videos, weights=cfg.weights,
+                              all_moments=cfg.all_moments, rerank=cfg.rerank,
+                              rerank_min_confidence=cfg.rerank_min_confidence)
     except ConfigError as err:  # the API names its parameters; the command line has flags
         message = str(err)
         for name in ("weights", "top"):
             if message.startswith(f"{name} "):
                 raise ConfigError(f"--{message}") from None
         raise
+    for w in caught:
+        if issubclass(w.category, QueryWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if cfg.json:
         print(dumps(hits))
     else:

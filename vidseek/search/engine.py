@@ -5,12 +5,16 @@
    candidate set (capped at `max_videos`, best per-space rank first).
 3. Every window of every candidate video is scored exactly in each space (`window_scores`).
 4. Per space, scores are z-normalised over the candidate windows; per video they are fused per
-   0.5 s bin (fusion.py), and moments are found on the fused curve (moments.py).
-5. A reranker (a trained localizer) may re-score the top videos' moments; the re-scored videos
-   then rank among themselves by the localizer's score, ahead of the rest (its scores are in
-   another unit than the fused ones).
-Videos rank by their best moment. Spaces whose rows are candidate moments (FVMR, see
-moment_space.py) stay out of the fused curve: their rows are the videos' moments.
+   0.5 s bin (fusion.py). Videos rank by the best span of find_moments (moments.py: contrast
+   against the collection baseline); the moments shown inside a video come from find_spans
+   (localize.py: contrast against the same video's other times, snapped to the `shots`
+   expert's cuts and the ASR / OCR line edges). `spans=False` shows find_moments' spans.
+5. A reranker (a trained localizer) may re-order the top videos' moments when it is confident
+   (rerank.py); the videos keep their zero-shot order.
+6. Hits: nested moments of a video fold into one hit ("also" times in why.moment) unless
+   `all_moments`; a hit's score is localize.match_score of its fused value, in [0, 1].
+Spaces whose rows are candidate moments (FVMR, see moment_space.py) stay out of the fused
+curve: their rows are the videos' moments.
 """
 
 from __future__ import annotations
@@ -34,16 +38,19 @@ from vidseek.search.fusion import (
     Normaliser,
     fuse,
 )
+from vidseek.search.localize import boundaries, collapse, fused_values, match_score, video_moments
 from vidseek.search.moment_space import moments_from_rows
 from vidseek.search.moments import Moment, find_moments
+from vidseek.search.query import check_query
 from vidseek.search.spaces import Space, SpaceContext, build_space
 from vidseek.store import FeatureStore
-from vidseek.types import Features, Hit, Why
+from vidseek.types import Features, Hit, MomentNote, Why
 
 Reranker = Callable[[str, str, list[Moment]], list[Moment]]
 """(query, video_id, candidate moments) -> re-scored moments (any order)."""
-RERANKERS: Registry[Callable[[str, FeatureStore], Reranker]] = Registry("reranker")
-"""model name (a run dir's config.yaml `model`) -> builder(run_dir, store) -> Reranker."""
+RERANKERS: Registry[Callable[..., Reranker]] = Registry("reranker")
+"""model name (a run dir's config.yaml `model`) -> builder(run_dir, store, **options) -> Reranker
+(options: min_confidence, see rerank.py)."""
 
 _ENCODERS: dict[str, TextEncoder] = {}
 
@@ -69,6 +76,8 @@ class SearchOptions:
     rerank: Reranker | None = None
     rerank_videos: int = 10
     explain: bool = True
+    all_moments: bool = False  # every moment its own hit (default: nested ones fold into one)
+    spans: bool = True  # moments from localize.find_spans (False: moments.find_moments, as before)
 
 
 @dataclass
@@ -78,9 +87,13 @@ class VideoResult:
     curve: FusedCurve
     raw: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     reranked: bool = False
+    rank_value: float | None = None  # what ranks the video (None: its first moment's score)
+    baseline: float = 0.0  # the collection baseline of the query's fused curves
 
     @property
     def score(self) -> float:
+        if self.rank_value is not None:
+            return self.rank_value
         return self.moments[0].score if self.moments else -np.inf
 
 
@@ -131,6 +144,7 @@ class Searcher:
             self.spaces[name] = sp
             self.indexes[name] = SpaceIndex(store, name, int(row["dim"]), str(row["identity"]))
         self._info: dict[str, tuple[float, str]] = {}
+        self._bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     # ---- helpers ---------------------------------------------------------------------------
     def video_info(self, video_id: str, raw: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> tuple[float, str]:
@@ -140,6 +154,12 @@ class Searcher:
             duration = info.duration if info and info.duration > 0 else max(ends, default=0.0)
             self._info[video_id] = (duration, info.path if info else "")
         return self._info[video_id]
+
+    def boundaries(self, video_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """(shot cuts, ASR / OCR line edges) of a video, read once (localize.boundaries)."""
+        if video_id not in self._bounds:
+            self._bounds[video_id] = boundaries(self.store, video_id)
+        return self._bounds[video_id]
 
     def features(self, video_id: str, space: Space) -> dict[str, Features]:
         out = {}
@@ -163,6 +183,7 @@ class Searcher:
              include: Iterable[str] = ()) -> SearchResult:
         """Every candidate video (plus `include`) with its fused curve and ranked moments."""
         opts = opts or SearchOptions()
+        check_query(query, self.encoder.name)
         qvecs = {name: sp.embed_query(query) for name, sp in self.spaces.items()}
         cands = self.shortlist(qvecs, opts)
         cands += [v for v in include if v not in cands]
@@ -191,18 +212,23 @@ class Searcher:
                 ms = moments_from_rows(rows, norms, {n: getattr(sp, "nms_iou", 0.5) for n, sp in
                                                      moment_spaces.items()}, opts.weights, c.fused,
                                        c.bin_s, baseline, c.duration, opts.moments_per_video)
+            elif opts.spans:
+                cuts, edges = self.boundaries(vid)
+                value, ms = video_moments(c, baseline, cuts, edges, top=opts.moments_per_video)
+                results.append(VideoResult(vid, ms, c, raw[vid], rank_value=value, baseline=baseline))
+                continue
             else:
                 ms = find_moments(c.fused, c.bin_s, c.duration, baseline, top=opts.moments_per_video) \
                     if np.isfinite(c.fused).any() else []  # no expert with weight has rows here
-            results.append(VideoResult(vid, ms, c, raw[vid]))
+            results.append(VideoResult(vid, ms, c, raw[vid], baseline=baseline))
         results.sort(key=lambda r: (-r.score, r.video_id))
-        if opts.rerank is not None:
-            head = results[: opts.rerank_videos]
-            for r in head:
-                r.moments = sorted(opts.rerank(query, r.video_id, r.moments), key=lambda m: -m.score)
-                r.reranked = True
-            head.sort(key=lambda r: (-r.score, r.video_id))
-            results = head + results[opts.rerank_videos:]
+        if opts.rerank is not None:  # moments re-ordered within a video; videos keep their order
+            for r in results[: opts.rerank_videos]:
+                if r.rank_value is None:
+                    r.rank_value = r.score
+                new = opts.rerank(query, r.video_id, r.moments)
+                if any("rerank" in m.why for m in new):  # else gated: the zero-shot moments stand
+                    r.moments, r.reranked = sorted(new, key=lambda m: -m.score), True
         return SearchResult(query, results, norms, gates, qvecs)
 
     def calibrate(self, qvecs: Mapping[str, np.ndarray], scores: Mapping[str, list[np.ndarray]]
@@ -232,18 +258,34 @@ class Searcher:
                               res.gates)
 
     def search(self, query: str, opts: SearchOptions | None = None) -> list[Hit]:
-        """Hits best first: moments of all candidate videos, or one per video with opts.videos."""
+        """Hits best first. Per video: its moments, nested ones folded into one hit (its best,
+        the others as why.moment.also) unless opts.all_moments; one hit per video with
+        opts.videos. Score: localize.match_score of the moment's fused value, in [0, 1]."""
         opts = opts or SearchOptions()
         res = self.rank(query, opts)
-        pairs: list[tuple[VideoResult, Moment]] = []
-        for r in res.videos:
-            pairs += [(r, m) for m in (r.moments[:1] if opts.videos else r.moments)]
-        pairs.sort(key=lambda p: (not p[0].reranked, -p[1].score, p[0].video_id, p[1].start))
+        pairs: list[tuple[int, VideoResult, Moment, float, list[Moment]]] = []
+        for order, r in enumerate(res.videos):
+            if not r.moments:
+                continue
+            values = fused_values(r.curve, r.moments, r.baseline, r.score)
+            groups: list[tuple[int, list[int]]]
+            if opts.all_moments and not opts.videos:
+                groups = [(k, []) for k in range(len(r.moments))]
+            else:
+                groups = collapse(r.moments, one=opts.videos)
+            pairs += [(order, r, r.moments[k], values[k], [r.moments[a] for a in also])
+                      for k, also in groups]
+        pairs.sort(key=lambda p: (-p[3], p[0], p[2].start))
         hits = []
-        for r, m in pairs[: opts.top]:
+        for _, r, m, value, also in pairs[: opts.top]:
             _, path = self.video_info(r.video_id, r.raw)
             why = self.explain(res, r, m, opts) if opts.explain else Why()
-            hits.append(Hit(r.video_id, path, m.start, m.end, float(m.score), why))
+            snapped = m.why.get("snapped") or {}
+            note = MomentNote(fused=value, contrast=m.why.get("contrast"),
+                              flat=bool(m.why.get("flat", False)),
+                              snapped=(snapped.get("start"), snapped.get("end")),
+                              also=tuple((a.start, a.end) for a in also))
+            hits.append(Hit(r.video_id, path, m.start, m.end, match_score(value), replace(why, moment=note)))
         return hits
 
 

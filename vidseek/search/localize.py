@@ -34,7 +34,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vidseek.search.moments import NMS_IOU, Moment, _runs, nms, proposals
+from vidseek.errors import CollectionError
+from vidseek.search.fusion import FusedCurve
+from vidseek.search.moments import NMS_IOU, Moment, _runs, find_moments, nms, proposals, span_scores
+from vidseek.store import FeatureStore
+from vidseek.types import Features
 
 LAMBDA = 1.5
 FLAT_SCORE = 2.5  # about the 95th percentile of the best score on pure noise (20-240 bins)
@@ -131,7 +135,7 @@ def snap(t: float, points: np.ndarray, kinds: Sequence[str], tol: float) -> tupl
 
 
 def find_spans(curve: np.ndarray, bin_s: float, duration: float, *,
-               cuts: Sequence[float] = (), edges: Sequence[float] = (), baseline: float = 0.0,
+               cuts: Sequence[float] | np.ndarray = (), edges: Sequence[float] | np.ndarray = (), baseline: float = 0.0,
                top: int = 5, iou: float = NMS_IOU, snap_s: float = SNAP_S,
                lam: float = LAMBDA, flat_score: float = FLAT_SCORE) -> list[Moment]:
     """Ranked moments of one video from its fused per-bin curve (module docstring).
@@ -150,7 +154,7 @@ def find_spans(curve: np.ndarray, bin_s: float, duration: float, *,
     if float(score.max()) < flat_score:
         level = float(curve.mean()) - baseline
         return [Moment(0.0, float(duration), 0.0,
-                       {"flat": True, "inside": float(curve.mean()), "level": level,
+                       {"flat": True, "contrast": 0.0, "inside": float(curve.mean()), "level": level,
                         "best_contrast": float(score.max())})]
     best = np.argsort(-score, kind="stable")[:REFINE_TOP * max(1, top)]
     best = best[score[best] >= flat_score]
@@ -168,7 +172,120 @@ def find_spans(curve: np.ndarray, bin_s: float, duration: float, *,
         if e2 - s2 <= 0:
             s2, ks, e2, ke = s, None, e, None
         out.append(Moment(max(0.0, s2), min(float(duration), e2), float(score[k]),
-                          {"inside": float(inside[k]), "outside": float(outside[k]),
+                          {"contrast": float(score[k]), "inside": float(inside[k]),
+                           "outside": float(outside[k]),
                            "level": float(inside[k]) - baseline, "sigma": sigma,
                            "snapped": {"start": ks, "end": ke}}))
     return out
+
+
+# ---- wiring into search: boundaries from the store, the video's moments, hits' scores -------
+OCR_MIN_CONFIDENCE = 0.5  # as the ocr text space (textlines.py): lines it would not read are no edges
+MATCH_CENTER = 1.84  # match_score: the fused value at which a video is an even bet (see below)
+MATCH_SCALE = 0.45
+NESTED = 0.5  # a moment is nested in another when this fraction of the shorter one overlaps
+
+
+def boundaries(store: FeatureStore, video_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """(cuts, edges) of one video from its store: the starts of the `shots` expert's rows after
+    the first (the cuts), and the start and end of every ASR line and OCR line (OCR lines below
+    OCR_MIN_CONFIDENCE left out). Missing experts give no boundaries."""
+
+    def rows(expert: str) -> Features | None:
+        try:
+            return store.get(video_id, expert) if store.has(video_id, expert) else None
+        except CollectionError:
+            return None
+
+    shots = rows("shots")
+    cuts = shots.times[1:, 0] if shots is not None and len(shots.times) > 1 else np.zeros(0)
+    edges = []
+    asr = rows("asr")
+    if asr is not None:
+        edges.append(asr.times.ravel())
+    ocr = rows("ocr")
+    if ocr is not None and len(ocr.times):
+        conf = np.array([float((m or {}).get("confidence", 1.0)) for m in (ocr.meta or [{}] * len(ocr.times))])
+        edges.append(ocr.times[conf >= OCR_MIN_CONFIDENCE].ravel())
+    e = np.unique(np.concatenate(edges)) if edges else np.zeros(0)
+    return np.asarray(cuts, np.float64), e.astype(np.float64)
+
+
+def video_moments(curve: FusedCurve, baseline: float, cuts: Sequence[float] | np.ndarray = (),
+                  edges: Sequence[float] | np.ndarray = (), top: int = 5) -> tuple[float, list[Moment]]:
+    """(the video's ranking value, its moments best first).
+
+    The ranking value is find_moments' best span score (the collection-baseline contrast that
+    ranked videos before the span finder, so video recall is unchanged); the moments come from
+    find_spans on the same fused curve, snapped to the cuts and line edges, then (up to `top`)
+    find_moments' spans that overlap none of them at IoU >= NMS_IOU (find_spans keeps only
+    what clears its contrast bar, often one span; the alternatives keep R@5 where it was)."""
+    fused = curve.fused
+    if len(fused) == 0 or not np.isfinite(fused).any():
+        return -np.inf, []
+    ranked = find_moments(fused, curve.bin_s, curve.duration, baseline, top=top)
+    value = ranked[0].score if ranked else -np.inf
+    spans = find_spans(fused, curve.bin_s, curve.duration, cuts=cuts, edges=edges,
+                       baseline=baseline, top=top)
+    for m in ranked:  # fill up to `top` with find_moments' spans unlike any kept one
+        if len(spans) >= top:
+            break
+        if all(_iou(m, k) < NMS_IOU for k in spans):
+            spans.append(Moment(m.start, m.end, 0.0, {"contrast": None, "from": "find_moments"}))
+    return float(value), spans
+
+
+def _iou(a: Moment, b: Moment) -> float:
+    inter = max(0.0, min(a.end, b.end) - max(a.start, b.start))
+    union = max(a.end, b.end) - min(a.start, b.start)
+    return inter / union if union > 0 else 0.0
+
+
+def fused_values(curve: FusedCurve, moments: Sequence[Moment], baseline: float,
+                 first: float) -> list[float]:
+    """Per moment (best first): its span's fused contrast against the collection baseline
+    (moments.span_scores), the first one being the video's ranking value `first`, each capped
+    by the one before it so the order stays the span finder's."""
+    fused = np.where(np.isfinite(curve.fused), curve.fused, baseline)
+    out: list[float] = []
+    for k, m in enumerate(moments):
+        if k == 0:
+            v = first
+        else:
+            i = int(np.floor(m.start / curve.bin_s + 1e-9))
+            j = max(i + 1, int(np.ceil(m.end / curve.bin_s - 1e-9)))
+            v = float(span_scores(fused, np.array([[i, min(j, len(fused))]]), baseline)[0])
+            v = min(v, out[-1])
+        out.append(float(v))
+    return out
+
+
+def match_score(value: float) -> float:
+    """The hit's score in [0, 1]: a logistic of the fused ranking value,
+    1 / (1 + exp(-(value - MATCH_CENTER) / MATCH_SCALE)), fitted on the real clips
+    (docs/search.md, "Scores"): about the chance that a video ranked with this value is the
+    one the query describes. -inf (nothing scored) is 0."""
+    if not np.isfinite(value):
+        return 0.0
+    return float(1.0 / (1.0 + np.exp(-(float(value) - MATCH_CENTER) / MATCH_SCALE)))
+
+
+def nested(a: Moment, b: Moment, frac: float = NESTED) -> bool:
+    """True when at least `frac` of the shorter of two moments lies inside the other."""
+    inter = min(a.end, b.end) - max(a.start, b.start)
+    shorter = min(a.end - a.start, b.end - b.start)
+    return inter > 0 and (shorter <= 0 or inter >= frac * shorter)
+
+
+def collapse(moments: Sequence[Moment], one: bool = False) -> list[tuple[int, list[int]]]:
+    """Group a video's moments (best first) into hits: (index of the hit's moment, indices of
+    the moments folded into it as "also"). A moment joins the first kept one it is nested in;
+    with one=True every moment joins the best (one hit per video)."""
+    groups: list[tuple[int, list[int]]] = []
+    for k, m in enumerate(moments):
+        home = next((g for g in groups if one or nested(moments[g[0]], m)), None)
+        if home is None:
+            groups.append((k, []))
+        else:
+            home[1].append(k)
+    return groups

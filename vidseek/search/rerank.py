@@ -15,9 +15,18 @@ vidseek.search.engine.RERANKERS entry under its name (model_views.py). A reranke
 - the localizer's own best `add_own` moments (NMS at its threshold) are added as new candidates
   when they overlap no given moment by more than that threshold, so a good localizer can move a
   hit to a better span, not only reorder.
-Scores are the localizer's, so the Searcher ranks re-ranked videos among themselves and ahead of
-the rest. CI-MHA's scores are softmax products normalised per video: they order moments within
-a video well, across videos only roughly. A video lacking the run's features keeps its moments.
+Confidence gate: the localizer re-orders a video's moments only when it can read the query and
+is confident there: (1) at least `min_vocab` (MIN_VOCAB) of the query's words are in the run's
+training vocabulary (DatasetInfo.vocab; the localizers map every other word to <unk>; a run
+without a vocabulary passes), and (2) its best proposal score in the video (in [0, 1]: a sigmoid
+for 2D-TAN / FVMR, p_start * p_end for CI-MHA) is at least `min_confidence` (MIN_CONFIDENCE).
+Otherwise the zero-shot moments are returned unchanged (no rerank note): a localizer that does
+not know the words or the video falls back to zero-shot. Measured (docs/moment-search.md): runs
+trained on the synthetic benchmark know 0-41 % of the real queries' words (100 % of their own),
+and forced onto the real clips they make the moments worse.
+The Searcher keeps the videos' zero-shot order either way (a localizer trained on the synthetic
+benchmark ranks real videos no better than chance, docs/moment-search.md), so a reranker can move
+a video's shown moment but never its rank. A video lacking the run's features keeps its moments.
 """
 
 from __future__ import annotations
@@ -31,12 +40,15 @@ import torch
 from vidseek.errors import CollectionError
 from vidseek.metrics.moments import temporal_iou
 from vidseek.models.localization.nms import nms
+from vidseek.models.localization.text import PAD, UNK, tokenize
 from vidseek.search.moment_space import video_clips
 from vidseek.search.moments import Moment
 from vidseek.search.trained_space import load_model, open_run
 from vidseek.store import FeatureStore
 
 ADD_OWN = 2  # the localizer's own best moments added per re-ranked video
+MIN_CONFIDENCE = 0.05  # the localizer's best proposal score a video needs to be re-ordered
+MIN_VOCAB = 0.5  # the share of the query's words the run's vocabulary must hold
 
 
 class LocalizerReranker:
@@ -44,7 +56,8 @@ class LocalizerReranker:
     kinds: the model names accepted (default: every card that can re-rank)."""
 
     def __init__(self, run_dir: str | Path, store: FeatureStore, kinds: tuple[str, ...] | None = None,
-                 add_own: int = ADD_OWN) -> None:
+                 add_own: int = ADD_OWN, min_confidence: float = MIN_CONFIDENCE,
+                 min_vocab: float = MIN_VOCAB) -> None:
         if kinds is None:
             from vidseek.models.cards import model_cards
 
@@ -54,6 +67,9 @@ class LocalizerReranker:
         self.model, self.name = load_model(run), run.model
         self.store = store
         self.add_own = int(add_own)
+        self.min_confidence = float(min_confidence)
+        self.min_vocab = float(min_vocab)
+        self.vocab = frozenset(self.model.info.vocab) - {PAD, UNK}
         self.experts = tuple(self.model.info.experts)
         have = set(store.experts())
         missing = [e for e in self.experts if e not in have]
@@ -67,6 +83,13 @@ class LocalizerReranker:
         info = self.store.catalog.video(video_id)
         return float(info.duration) if info is not None and info.duration > 0 else None
 
+    def vocab_coverage(self, query: str) -> float:
+        """The share of the query's words in the run's vocabulary (1.0: the run has none)."""
+        words = tokenize(query)
+        if not self.vocab or not words:
+            return 1.0
+        return sum(w in self.vocab for w in words) / len(words)
+
     @torch.no_grad()
     def scores(self, query: str, video_id: str) -> tuple[np.ndarray, np.ndarray, float]:
         """(candidate spans in seconds (P, 2), their scores (P,), duration) for one video."""
@@ -78,10 +101,14 @@ class LocalizerReranker:
         return self.cells * duration, s.float().cpu().numpy().astype(np.float64), duration
 
     def __call__(self, query: str, video_id: str, moments: list[Moment]) -> list[Moment]:
+        if moments and self.vocab_coverage(query) < self.min_vocab:
+            return moments  # the run cannot read this query: the zero-shot moments stand
         try:
             spans, scores, duration = self.scores(query, video_id)
         except CollectionError:  # this video lacks the run's features: leave its moments alone
             return moments
+        if moments and (len(scores) == 0 or float(scores.max()) < self.min_confidence):
+            return moments  # not confident here: the zero-shot moments stand
         out = []
         given = np.array([[m.start, m.end] for m in moments], np.float64).reshape(-1, 2)
         if moments:
@@ -102,7 +129,9 @@ class LocalizerReranker:
 def reranker_builder(name: str) -> Any:
     """The RERANKERS entry of model `name`: builder(run_dir, store) -> LocalizerReranker."""
 
-    def build(run_dir: str, store: FeatureStore) -> LocalizerReranker:
-        return LocalizerReranker(run_dir, store, kinds=(name,))
+    def build(run_dir: str, store: FeatureStore, min_confidence: float = MIN_CONFIDENCE,
+              min_vocab: float = MIN_VOCAB) -> LocalizerReranker:
+        return LocalizerReranker(run_dir, store, kinds=(name,), min_confidence=min_confidence,
+                                 min_vocab=min_vocab)
 
     return build

@@ -26,7 +26,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from vidseek.api import Collection, hit_json
-from vidseek.errors import CollectionError, VidseekError
+from vidseek.errors import CollectionError, QueryError, VidseekError
 from vidseek.report.cards import CSS as CARD_CSS
 from vidseek.report.cards import STOP_AT_END_JS, render_cards
 from vidseek.report.thumbs import ThumbCache
@@ -125,29 +125,34 @@ def create_app(collection: str | Path | Collection, *, load: bool = True) -> Fas
         e = st.videos.get(video_id)
         return e if e is not None and e.path and Path(e.path).is_file() else None
 
-    async def hits_for(q: str, top: int, videos: bool) -> list[Any] | Response:
+    async def hits_for(q: str, top: int, videos: bool, all_moments: bool = False) -> list[Any] | Response:
         if not q.strip():
             return _error(400, "the query is empty (?q=...)")
         if (r := st.not_ready()) is not None:
             return r
         try:
-            hits = await st.run(lambda: col.search(q, top=max(1, min(top, MAX_TOP)), videos=videos))
+            hits = await st.run(lambda: col.search(q, top=max(1, min(top, MAX_TOP)), videos=videos,
+                                                   all_moments=all_moments))
+        except QueryError as err:
+            return _error(400, str(err))
         except CollectionError as err:
             return _error(404, str(err))
         st.queries += 1
         return hits
 
     @app.get("/api/search")
-    async def api_search(q: str = "", top: int = 10, videos: bool = False) -> Response:
-        hits = await hits_for(q, top, videos)
+    async def api_search(q: str = "", top: int = 10, videos: bool = False,
+                         all_moments: bool = Query(False, alias="all")) -> Response:
+        hits = await hits_for(q, top, videos, all_moments)
         if isinstance(hits, Response):
             return hits
         return _json([hit_json(h) for h in hits])
 
     @app.get("/api/cards", response_class=HTMLResponse)
-    async def api_cards(q: str = "", top: int = 10, videos: bool = False) -> Response:
+    async def api_cards(q: str = "", top: int = 10, videos: bool = False,
+                         all_moments: bool = Query(False, alias="all")) -> Response:
         """The result cards as an HTML fragment (the same renderer as `search --html`)."""
-        hits = await hits_for(q, top, videos)
+        hits = await hits_for(q, top, videos, all_moments)
         if isinstance(hits, Response):
             return hits
 

@@ -8,6 +8,12 @@ knobs via options.extra: min_score, ratio, window, min_shot_s). One row per shot
 So a search reads the cuts as the starts of this expert's rows, and a cut is only ever as
 precise as the sampling (1 / fps seconds). No weights: the provenance hash is that of the
 detector's settings, so changing them re-extracts.
+
+In the default set: search snaps moment boundaries to its cuts (search/localize.py), and it is
+cheap: 2.9-3.6 ms per 4 fps frame (HSV histograms of a subsampled frame; 0.35 s for the 30 s
+720p big_buck_bunny_0_30, 0.50 s for the 35 s women_long_jump, at load 9.6 on the shared 2-core
+box, /tmp/moments/shots_cost.py in docs/moment-benchmark.md), against 200+ s of I3D on the same
+clip; its frames come from the decode pass I3D's 25 fps already makes.
 """
 
 from __future__ import annotations
@@ -91,6 +97,6 @@ def build_shots(options: ExpertOptions) -> Expert:
 
 
 register_expert(ExpertCard(
-    name="shots", modality="shots", builder=build_shots, fetch="none",
+    name="shots", modality="shots", builder=build_shots, fetch="none", default=True,
     summary="shot cuts from HSV colour histograms at 4 fps (no weights): one row per shot",
 ))
