@@ -271,6 +271,19 @@ class Catalog:
             'SELECT id, video_id, start, "end", row FROM index_rows WHERE space=? AND video_id=?',
             (space, video_id))}
 
+    def index_rows_of_videos(self, space: str, video_ids: Iterable[str]) -> dict[int, IndexRow]:
+        """id -> row of every row of the given videos in a space: one query per _CHUNK videos
+        (scoring a query's candidate videos asked once per video before)."""
+        vids = sorted(set(video_ids))
+        out: dict[int, IndexRow] = {}
+        for i in range(0, len(vids), _CHUNK):
+            chunk = vids[i:i + _CHUNK]
+            for r in self.execute(
+                    f'SELECT id, video_id, start, "end", row FROM index_rows WHERE space=? '
+                    f'AND video_id IN ({",".join("?" * len(chunk))})', (space, *chunk)):
+                out[int(r[0])] = (str(r[1]), float(r[2]), float(r[3]), int(r[4]))
+        return out
+
     def index_ids_of(self, space: str, video_ids: Iterable[str]) -> list[int]:
         """Ids of every row of the given videos in a space."""
         vids = sorted(set(video_ids))
