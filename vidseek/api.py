@@ -212,8 +212,11 @@ class Collection:
         if unknown:
             raise CollectionError(f"weights name {', '.join(unknown)}, not an indexed space; "
                                   f"known: {', '.join(sorted(s.spaces))}")
-        return s.search(query, SearchOptions(top=top, videos=videos, weights=weights,
-                                             explain=explain))
+        from vidseek.threads import one_blas_thread
+
+        with one_blas_thread():  # a query is small matrix work: BLAS threads only wait
+            return s.search(query, SearchOptions(top=top, videos=videos, weights=weights,
+                                                 explain=explain))
 
     def features(self, video: str, expert: str) -> Features:
         """One expert's rows for one video: `.times` (n, 2) seconds, `.values` (n, d) float32

@@ -13,11 +13,17 @@ Inference only: no dropout, GELU exact (erf), LayerNorm eps from the model's con
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from vidseek.threads import one_blas_thread
+
+SMALL_TOKENS = 2048
+"""Batches of at most this many tokens (a query, a few lines) run on one BLAS thread."""
 
 # GELU through erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below float32 rounding of
 # the matmul that follows), computed in place in float32: the tail c = 1 - erf(|z|) is
@@ -146,7 +152,9 @@ class NumpyBert:
         for s in range(0, len(texts), batch_size):
             sel = order[s : s + batch_size]
             ids, mask = self.encode_ids([texts[i] for i in sel])
-            hid = self.hidden(ids, mask)
+            small = ids.size <= SMALL_TOKENS
+            with one_blas_thread() if small else contextlib.nullcontext():
+                hid = self.hidden(ids, mask)
             pooled = (hid * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
             out[sel] = pooled
         norm = np.linalg.norm(out, axis=1, keepdims=True)
