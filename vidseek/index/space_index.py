@@ -259,11 +259,10 @@ class SpaceIndex:
         plus the pending ones, less pending removals, as `_video_rows` gives them."""
         missing = [v for v in video_ids if v not in self._layout]
         if missing:
-            per: dict[str, list[tuple[int, int, float, float]]] = {v: [] for v in missing}
-            for i, (v, s, e, r) in self.store.catalog.index_rows_of_videos(self.space, missing).items():
-                per[v].append((r, i, s, e))
-            for v, entries in per.items():
-                self._layout[v] = sorted(entries)
+            for v in missing:
+                self._layout[v] = []
+            for v, r, i, s, e in self.store.catalog.index_rows_of_videos(self.space, missing):
+                self._layout[v].append((r, i, s, e))  # sorted by (row, id) in SQL
         out = {}
         for v in video_ids:
             entries = [] if v in self._removed else self._layout[v]
