@@ -51,3 +51,29 @@ def test_fast_paths_equal_slow_paths(planted: Path) -> None:  # noqa: F811
                                       lambda sp, v=r.video_id: _fresh_features(store, v, sp),
                                       res.qvecs, None, res.gates)
                 assert h.why == want, (query, h.video)
+
+
+def test_feature_cache_is_bounded_and_reads_once(planted: Path) -> None:  # noqa: F811
+    from vidseek.search.explain import FeatureCache
+
+    with FeatureStore(planted, create=False) as store:
+        reads: list[tuple[str, str]] = []
+        real_get = store.get
+
+        def counting_get(video_id: str, expert: str):  # type: ignore[no-untyped-def]
+            reads.append((video_id, expert))
+            return real_get(video_id, expert)
+
+        store.get = counting_get  # type: ignore[method-assign]
+        one = real_get("dog", "toy_cls")
+        size = one.values.nbytes + one.times.nbytes + one.probs.nbytes
+        cache = FeatureCache(store, max_bytes=size * 2)
+        for _ in range(3):
+            f = cache.get("dog", "toy_cls")
+            assert f is not None and np.array_equal(f.probs, one.probs)
+        assert cache.get("dog", "asr") is None and cache.get("dog", "asr") is None  # absent, once
+        assert reads == [("dog", "toy_cls"), ("dog", "asr")]
+        cache.get("cats", "toy_cls")
+        cache.get("talk", "toy_cls")  # over 2 shards' worth: the oldest (dog) goes
+        cache.get("dog", "toy_cls")
+        assert reads[-1] == ("dog", "toy_cls") and len(reads) == 5

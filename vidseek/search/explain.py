@@ -26,27 +26,34 @@ Rows = tuple[np.ndarray, np.ndarray]  # (times (N, 2), raw cosines (N,)) of one 
 
 
 class FeatureCache:
-    """The shards explaining hits reads, kept per process (LRU, `max_entries` (video, expert)
-    pairs). Explaining 10 hits re-read (and re-verified) a Parquet shard per hit and space: ~90 %
-    of a warm query on the 13 real clips. A missing or corrupt shard is remembered as absent.
-    Whoever changes the store (extract, index) drops the searcher, and with it this cache."""
+    """The shards explaining hits reads, kept per process (LRU, at most `max_bytes` of arrays).
+    Explaining 10 hits re-read (and re-verified) a Parquet shard per hit and space: ~90 % of a
+    warm query on the 13 real clips. A missing or corrupt shard is remembered as absent; a
+    shard larger than the whole budget is read each time. Whoever changes the store (extract,
+    index) drops the searcher, and with it this cache."""
 
-    def __init__(self, store: Any, max_entries: int = 256) -> None:
-        self.store, self.max_entries = store, max_entries
-        self._cache: OrderedDict[tuple[str, str], Features | None] = OrderedDict()
+    def __init__(self, store: Any, max_bytes: int = 256 * 2**20) -> None:
+        self.store, self.max_bytes = store, max_bytes
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Features | None]] = OrderedDict()
+        self._bytes = 0
 
     def get(self, video_id: str, expert: str) -> Features | None:
         key = (video_id, expert)
         if key in self._cache:
             self._cache.move_to_end(key)
-            return self._cache[key]
+            return self._cache[key][1]
         try:
             feats: Features | None = self.store.get(video_id, expert)
         except CollectionError:  # not extracted, failed or corrupt: nothing to explain with
             feats = None
-        self._cache[key] = feats
-        if len(self._cache) > self.max_entries:
-            self._cache.popitem(last=False)
+        size = 64 if feats is None else feats.values.nbytes + feats.times.nbytes + (
+            feats.probs.nbytes if feats.probs is not None else 0) + sum(len(t) for t in feats.texts or ())
+        if size <= self.max_bytes:
+            self._cache[key] = (size, feats)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (old, _) = self._cache.popitem(last=False)
+                self._bytes -= old
         return feats
 
     def of_space(self, video_id: str, space: Space) -> dict[str, Features]:
