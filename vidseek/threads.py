@@ -5,6 +5,9 @@ loaded box a descheduled helper thread turns a 35 ms MiniLM query encode into 20
 (measured, bench/query.py). `one_blas_thread()` limits BLAS to the calling thread for the
 duration (threadpoolctl: the library's own set_num_threads, ~0.1 ms per use); big batches
 (indexing transcripts, label prompts) are left alone.
+The limit is process-wide (BLAS has one thread count): overlapping uses from several threads
+(the app's request threads) may restore in the wrong order and leave BLAS at one thread, which
+is what a query-serving process wants anyway.
 """
 
 from __future__ import annotations
