@@ -243,8 +243,11 @@ class SpaceIndex:
         layout = self._layouts(vids)
         ids = [layout[v][0] for v in vids]
         flat = np.concatenate(ids) if ids else np.zeros(0, np.int64)
-        scores = (self.index.reconstruct(flat) @ q).astype(np.float32) if len(flat) \
-            else np.zeros(0, np.float32)
+        # float64 products rounded to float32: the same scores whatever the batch and memory
+        # alignment (float32 SIMD kernels differ in the last ulp between calls, which reorders
+        # tied windows)
+        scores = (self.index.reconstruct(flat).astype(np.float64) @ q.astype(np.float64)
+                  ).astype(np.float32) if len(flat) else np.zeros(0, np.float32)
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         at = 0
         for v in vids:
