@@ -262,9 +262,12 @@ class Collection:
                 warnings.simplefilter("ignore")
                 check_query(query, s.encoder.name)  # before the reranker loads: fail fast
         reranker = self.reranker(rerank, rerank_min_confidence) if rerank else None
-        return s.search(query, SearchOptions(top=top, videos=videos, weights=weights,
-                                             explain=explain, rerank=reranker,
-                                             all_moments=all_moments))
+        from vidseek.threads import one_blas_thread
+
+        with one_blas_thread():  # a query is small matrix work: BLAS threads only wait
+            return s.search(query, SearchOptions(top=top, videos=videos, weights=weights,
+                                                 explain=explain, rerank=reranker,
+                                                 all_moments=all_moments))
 
     def reranker(self, run_dir: str, min_confidence: float | None = None) -> Reranker:
         """The reranker of a trained localizer's run folder, loaded once per (run, gate)."""

@@ -62,10 +62,32 @@ def test_bert_missing_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 # --- packaged pretrained weights ------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def minilm():  # type: ignore[no-untyped-def]
+    return create_text_encoder("minilm")
+
+
+ODD_TEXTS = [
+    "a dog rides a skateboard", "", "a", "Downloading THE dataset, then unzipping it!",
+    "ÉCOLE naïve café 東京 🤖 -- don't stop", "the speaker explains gradient descent " * 60,
+    "someone flips a pancake", "a video of flipping pancake",
+]
+
+
+def test_minilm_equals_sentence_transformers(minilm) -> None:  # type: ignore[no-untyped-def]
+    """The numpy MiniLM gives sentence-transformers' vectors (same folder, same weights) to
+    1e-5: empty, one-letter, non-ASCII, past-256-token (truncated) texts, mixed in one batch."""
+    st = pytest.importorskip("sentence_transformers", reason="the oracle is sentence-transformers")
     import torch
 
     torch.set_num_threads(1)
-    return create_text_encoder("minilm")
+    from vidseek.extract.experts.text import MiniLM, _minilm_package_dir
+
+    assert isinstance(minilm, MiniLM)
+    ref = st.SentenceTransformer(str(_minilm_package_dir()), device="cpu")
+    want = ref.encode(ODD_TEXTS, batch_size=3, convert_to_numpy=True, normalize_embeddings=True)
+    got = minilm(ODD_TEXTS)
+    assert got.shape == want.shape == (len(ODD_TEXTS), 384) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    np.testing.assert_allclose(minilm(ODD_TEXTS[-1:]), want[-1:], atol=1e-5)  # alone = in a batch
 
 
 def test_minilm_ranks_by_meaning(minilm) -> None:  # type: ignore[no-untyped-def]

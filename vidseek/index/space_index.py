@@ -98,6 +98,8 @@ class SpaceIndex:
             )
         self.index = self._open_index(mmap)
         self._pending: dict[int, IndexRow] = {}  # id -> row, added since the last commit
+        self._layout: dict[str, list[tuple[int, int, float, float]]] = {}  # committed (row, id,
+        # start, end) per video, cached for window scores; cleared at commit
         self._removed: set[str] = set()  # videos whose committed rows go at the next commit
         self._repair(meta)
         _, top = store.catalog.index_row_stats(space)
@@ -187,6 +189,7 @@ class SpaceIndex:
                                              self.dim, self.identity, self.index.ntotal)
         self._pending.clear()
         self._removed.clear()
+        self._layout.clear()
 
     def _after_index_saved(self) -> None:
         """Point between the index rename and the row commit (tests raise here to crash)."""
@@ -232,15 +235,50 @@ class SpaceIndex:
 
     def window_scores(self, query: np.ndarray, video_id: str) -> tuple[np.ndarray, np.ndarray]:
         """Exact scores of every row of one video, in row order: (times (N,2), scores (N,))."""
+        return self.window_scores_many(query, [video_id])[video_id]
+
+    def window_scores_many(self, query: np.ndarray, video_ids: Iterable[str]
+                           ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """`window_scores` of several videos at once: their rows in one catalog query (cached
+        per video until this space changes), one `reconstruct` and one matrix product over all
+        of them. Videos without rows get empty arrays."""
         q = normalize(query).reshape(-1, self.dim)[0]
-        entries = sorted(
-            [(r[3], i, r[1], r[2]) for i, r in self._video_rows(video_id).items()]
-        )
-        if not entries:
-            return np.zeros((0, 2)), np.zeros(0, np.float32)
-        ids = np.array([e[1] for e in entries], np.int64)
-        times = np.array([(e[2], e[3]) for e in entries], np.float64)
-        return times, (self.index.reconstruct(ids) @ q).astype(np.float32)
+        vids = list(dict.fromkeys(video_ids))
+        layout = self._layouts(vids)
+        ids = [layout[v][0] for v in vids]
+        flat = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        # float64 products rounded to float32: the same scores whatever the batch and memory
+        # alignment (float32 SIMD kernels differ in the last ulp between calls, which reorders
+        # tied windows)
+        scores = (self.index.reconstruct(flat).astype(np.float64) @ q.astype(np.float64)
+                  ).astype(np.float32) if len(flat) else np.zeros(0, np.float32)
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        at = 0
+        for v in vids:
+            vid_ids, times = layout[v]
+            out[v] = (times, scores[at : at + len(vid_ids)])
+            at += len(vid_ids)
+        return out
+
+    def _layouts(self, video_ids: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """video -> (ids, times (N, 2)) sorted by (row, id): the committed rows (one catalog
+        query for the videos not cached yet; the cache is dropped when this space changes)
+        plus the pending ones, less pending removals, as `_video_rows` gives them."""
+        missing = [v for v in video_ids if v not in self._layout]
+        if missing:
+            for v in missing:
+                self._layout[v] = []
+            for v, r, i, s, e in self.store.catalog.index_rows_of_videos(self.space, missing):
+                self._layout[v].append((r, i, s, e))  # sorted by (row, id) in SQL
+        out = {}
+        for v in video_ids:
+            entries = [] if v in self._removed else self._layout[v]
+            if self._pending:
+                pend = [(r[3], i, r[1], r[2]) for i, r in self._pending.items() if r[0] == v]
+                entries = sorted(entries + pend) if pend else entries
+            out[v] = (np.array([x[1] for x in entries], np.int64),
+                      np.array([(x[2], x[3]) for x in entries], np.float64).reshape(-1, 2))
+        return out
 
     @property
     def ntotal(self) -> int:

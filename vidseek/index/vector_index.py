@@ -39,6 +39,8 @@ OPQ_NITER = 20
 TOMBSTONE = -1
 """An id-map entry set to this marks a removed row of an index that cannot remove (HNSW)."""
 _LIVE = faiss.IDSelectorRange(0, 2**62)  # every real id; excludes tombstones
+EXACT_BLOCK = 1_000_000
+"""Rows decoded at a time by `exact_search` (384-d float32: 1.5 GB per block)."""
 COMPACT_FRACTION = 0.25
 """Rebuild an HNSW index once this fraction of its rows are tombstones."""
 
@@ -357,17 +359,14 @@ class VectorIndex:
         reaches target (doubling from a low start, so a generous default is also lowered);
         returns the recall reached. HNSW stops at MAX_EF_SEARCH, IVF at nlist.
 
-        Exact neighbours come from a brute-force pass over reconstruct_all, so PQ indexes are
-        measured against their own (quantised) vectors' exact order.
+        Exact neighbours come from a brute-force pass over the stored vectors (`exact_search`,
+        in blocks), so PQ indexes are measured against their own (quantised) vectors' order.
         """
         knob = "ef_search" if self.ef_search is not None else "nprobe" if self.nprobe is not None else None
         if knob is None or self.ntotal == 0:
             return 1.0
         q = normalize(queries).reshape(-1, self.dim)
-        vecs, ids = self.reconstruct_all()
-        exact = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
-        exact.add_with_ids(vecs, ids)
-        truth = exact.search(q, k)[1]
+        truth = self.exact_search(q, k)[1]
         ivf = _ivf(self.index)
         if knob == "ef_search":
             value, limit = max(16, k), MAX_EF_SEARCH
@@ -380,6 +379,26 @@ class VectorIndex:
             if rec >= target or value >= limit:
                 return rec
             value = min(value * 2, limit)
+
+    def exact_search(self, queries: np.ndarray, k: int, block: int = EXACT_BLOCK
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Brute-force top k over the stored vectors, `block` rows decoded at a time (so a 1e7
+        PQ index never needs its 15 GB of float32 vectors at once): (scores, ids) as `search`."""
+        q = normalize(queries).reshape(-1, self.dim)
+        best_s = np.full((len(q), k), -np.inf, np.float32)
+        best_i = np.full((len(q), k), -1, np.int64)
+        ids = self.ids()
+        for s in range(0, len(ids), block):
+            part = ids[s : s + block]
+            flat = faiss.IndexFlatIP(self.dim)
+            flat.add(np.ascontiguousarray(self.reconstruct(part), np.float32))
+            sc, pos = flat.search(q, min(k, len(part)))
+            cand_s = np.concatenate([best_s, sc], axis=1)
+            cand_i = np.concatenate([best_i, np.where(pos >= 0, part[np.maximum(pos, 0)], -1)], axis=1)
+            top = np.argsort(-cand_s, axis=1, kind="stable")[:, :k]
+            best_s = np.take_along_axis(cand_s, top, 1)
+            best_i = np.take_along_axis(cand_i, top, 1)
+        return best_s, best_i
 
     # ---- persistence --------------------------------------------------------------------
     def save(self, path: Path) -> None:

@@ -29,7 +29,7 @@ import numpy as np
 from vidseek.errors import CollectionError
 from vidseek.extract.experts.base import TextEncoder
 from vidseek.registry import Registry
-from vidseek.search.explain import explain_moment
+from vidseek.search.explain import FeatureCache, explain_moment
 from vidseek.search.fusion import (
     BIN_SECONDS,
     PRIOR,
@@ -145,6 +145,7 @@ class Searcher:
             self.indexes[name] = SpaceIndex(store, name, int(row["dim"]), str(row["identity"]))
         self._info: dict[str, tuple[float, str]] = {}
         self._bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._feats = FeatureCache(store)
 
     # ---- helpers ---------------------------------------------------------------------------
     def video_info(self, video_id: str, raw: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> tuple[float, str]:
@@ -162,11 +163,7 @@ class Searcher:
         return self._bounds[video_id]
 
     def features(self, video_id: str, space: Space) -> dict[str, Features]:
-        out = {}
-        for ex in space.experts:
-            if self.store.has(video_id, ex):
-                out[ex] = self.store.get(video_id, ex)
-        return out
+        return self._feats.of_space(video_id, space)
 
     # ---- stages ----------------------------------------------------------------------------
     def shortlist(self, qvecs: Mapping[str, np.ndarray], opts: SearchOptions) -> list[str]:
@@ -189,8 +186,7 @@ class Searcher:
         cands += [v for v in include if v not in cands]
         raw: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {v: {} for v in cands}
         for name, idx in self.indexes.items():
-            for vid in cands:
-                t, s = idx.window_scores(qvecs[name], vid)
+            for vid, (t, s) in idx.window_scores_many(qvecs[name], cands).items():
                 if len(s):
                     raw[vid][name] = (t, np.asarray(s, np.float64))
         norms, gates = self.calibrate(qvecs, {n: [raw[v][n][1] for v in cands if n in raw[v]]

