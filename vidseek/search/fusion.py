@@ -48,13 +48,50 @@ def resample(times: np.ndarray, scores: np.ndarray, duration: float,
     scores = np.asarray(scores, np.float64).reshape(-1)
     if len(times) == 0:
         return np.zeros(nb), np.zeros(nb)
-    lo = np.arange(nb) * bin_s
-    hi = lo + bin_s
-    ov = np.clip(np.minimum(hi[None, :], times[:, 1:2]) - np.maximum(lo[None, :], times[:, 0:1]), 0, None)
-    mass = ov.sum(0)
-    values = np.divide(ov.T @ scores, mass, out=np.zeros(nb), where=mass > 0)
+    mass, weighted = _overlaps(times, scores, nb, bin_s)
+    values = np.divide(weighted, mass, out=np.zeros(nb), where=mass > 0)
     # coverage: union of windows over the bin, approximated by the overlap mass (clipped)
     return values, np.clip(mass / bin_s, 0.0, 1.0)
+
+
+def _overlaps(times: np.ndarray, scores: np.ndarray, nb: int,
+              bin_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per bin: the summed overlap (seconds) of every window with it, and the same weighted by
+    the windows' scores. O(windows + bins): a window covers its inner bins whole (a difference
+    array) and its first and last bins in part, instead of the (windows x bins) overlap matrix."""
+    end = nb * bin_s
+    a = np.clip(times[:, 0], 0.0, end)
+    b = np.clip(times[:, 1], 0.0, end)
+    keep = b > a
+    a, b, w = a[keep], b[keep], scores[keep]
+    mass, weighted = np.zeros(nb), np.zeros(nb)
+    if len(a) == 0:
+        return mass, weighted
+    ka = np.minimum((a / bin_s).astype(np.int64), nb - 1)  # bin holding the start
+    kb = np.minimum(np.ceil(b / bin_s - 1e-12).astype(np.int64) - 1, nb - 1)  # ... the end
+    kb = np.maximum(kb, ka)
+    one = ka == kb
+    np.add.at(mass, ka[one], (b - a)[one])
+    np.add.at(weighted, ka[one], ((b - a) * w)[one])
+    many = ~one
+    if many.any():
+        ka, kb, a, b, w = ka[many], kb[many], a[many], b[many], w[many]
+        head = (ka + 1) * bin_s - a  # the part of the first bin
+        tail = b - kb * bin_s  # the part of the last bin
+        np.add.at(mass, ka, head)
+        np.add.at(weighted, ka, head * w)
+        np.add.at(mass, kb, tail)
+        np.add.at(weighted, kb, tail * w)
+        inner = kb - ka > 1  # whole bins ka+1 .. kb-1
+        if inner.any():
+            d_mass, d_w = np.zeros(nb + 1), np.zeros(nb + 1)
+            np.add.at(d_mass, ka[inner] + 1, bin_s)
+            np.add.at(d_mass, kb[inner], -bin_s)
+            np.add.at(d_w, ka[inner] + 1, bin_s * w[inner])
+            np.add.at(d_w, kb[inner], -bin_s * w[inner])
+            mass += np.cumsum(d_mass)[:nb]
+            weighted += np.cumsum(d_w)[:nb]
+    return mass, weighted
 
 
 @dataclass(frozen=True)

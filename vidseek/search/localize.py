@@ -36,7 +36,16 @@ import numpy as np
 
 from vidseek.errors import CollectionError
 from vidseek.search.fusion import FusedCurve
-from vidseek.search.moments import NMS_IOU, Moment, _runs, find_moments, nms, proposals, span_scores
+from vidseek.search.moments import (
+    NMS_IOU,
+    Moment,
+    _runs,
+    _unique_spans,
+    find_moments,
+    nms,
+    proposal_parts,
+    span_scores,
+)
 from vidseek.store import FeatureStore
 from vidseek.types import Features
 
@@ -75,15 +84,15 @@ def candidate_spans(curve: np.ndarray, bin_s: float, boundaries: Sequence[float]
     nb = len(curve)
     if nb <= MAX_EXHAUSTIVE_BINS:
         return all_spans(nb)
-    spans = {tuple(s) for s in proposals(curve, bin_s).tolist()}
+    parts = proposal_parts(curve, bin_s)
     mu, sd = float(np.mean(curve)), float(np.std(curve))
-    for k in LEVELS:
-        spans.update(_runs(curve > mu + k * sd, gap=1))
-    edges = sorted({0, nb} | {int(round(b / bin_s)) for b in boundaries if 0 < b / bin_s < nb})
-    for a in range(len(edges) - 1):
-        for b in range(a + 1, min(a + 4, len(edges))):
-            spans.add((edges[a], edges[b]))
-    return np.array(sorted(s for s in spans if s[1] > s[0]), np.int64).reshape(-1, 2)
+    parts += [np.array(_runs(curve > mu + k * sd, gap=1)) for k in LEVELS]
+    edges = np.array(sorted({0, nb} | {int(round(b / bin_s)) for b in boundaries if 0 < b / bin_s < nb}))
+    for step in (1, 2, 3):  # each edge to the next three: the segments between boundaries
+        if len(edges) > step:
+            parts.append(np.stack([edges[:-step], edges[step:]], 1))
+    spans = _unique_spans(parts)
+    return spans[spans[:, 1] > spans[:, 0]]
 
 
 def contrast_scores(curve: np.ndarray, spans: np.ndarray, sigma: float,

@@ -18,6 +18,7 @@ Bins no expert covers count as the baseline.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,20 +44,43 @@ class Moment:
     why: dict[str, Any] = field(default_factory=dict)
 
 
-def proposals(curve: np.ndarray, bin_s: float, baseline: float = 0.0) -> np.ndarray:
-    """(P, 2) int bin spans [i, j) over a curve of B bins (deduplicated)."""
-    nb = len(curve)
-    spans: set[tuple[int, int]] = set()
+def _unique_spans(parts: list[np.ndarray]) -> np.ndarray:
+    """(P, 2) int64 spans of every part, deduplicated, in (start, end) order."""
+    rows = [np.asarray(x, np.int64).reshape(-1, 2) for x in parts]
+    allr = np.concatenate(rows) if rows else np.zeros((0, 2), np.int64)
+    if len(allr) == 0:
+        return allr
+    base = int(allr.max()) + 1  # one int64 key per span: sorts as (start, end) does
+    keys = np.unique(allr[:, 0] * base + allr[:, 1])
+    return np.stack([keys // base, keys % base], 1)
+
+
+@functools.lru_cache(maxsize=512)
+def scale_spans(nb: int, bin_s: float) -> np.ndarray:
+    """Multi-scale sliding spans: each length of SCALES_S / FRACTIONS at a quarter-length
+    stride, the last start flush with the end (deduplicated). Depends on the curve's length
+    only, so it is computed once per video length (read-only)."""
     lengths = {max(1, round(s / bin_s)) for s in SCALES_S} | {max(1, round(f * nb)) for f in FRACTIONS}
+    parts = []
     for L in sorted(x for x in lengths if x <= nb):
-        stride = max(1, L // 4)
-        starts = list(range(0, nb - L + 1, stride))
+        starts = np.arange(0, nb - L + 1, max(1, L // 4), dtype=np.int64)
         if starts[-1] != nb - L:
-            starts.append(nb - L)
-        spans.update((i, i + L) for i in starts)
-    spans.update(_runs(curve > np.mean(curve), gap=1))
-    spans.add(_max_subarray(curve - baseline))
-    return np.array(sorted(spans), dtype=np.int64).reshape(-1, 2)
+            starts = np.append(starts, nb - L)
+        parts.append(np.stack([starts, starts + L], 1))
+    out = _unique_spans(parts)
+    out.flags.writeable = False
+    return out
+
+
+def proposal_parts(curve: np.ndarray, bin_s: float, baseline: float = 0.0) -> list[np.ndarray]:
+    """The span sets `proposals` unites (callers adding their own unite once)."""
+    return [scale_spans(len(curve), float(bin_s)), np.array(_runs(curve > np.mean(curve), gap=1)),
+            np.array([_max_subarray(curve - baseline)])]
+
+
+def proposals(curve: np.ndarray, bin_s: float, baseline: float = 0.0) -> np.ndarray:
+    """(P, 2) int bin spans [i, j) over a curve of B bins (deduplicated, sorted)."""
+    return _unique_spans(proposal_parts(curve, bin_s, baseline))
 
 
 def _runs(mask: np.ndarray, gap: int = 1) -> list[tuple[int, int]]:
@@ -64,15 +88,10 @@ def _runs(mask: np.ndarray, gap: int = 1) -> list[tuple[int, int]]:
     idx = np.nonzero(mask)[0]
     if len(idx) == 0:
         return []
-    out = []
-    start = prev = int(idx[0])
-    for i in idx[1:]:
-        if i - prev > gap + 1:
-            out.append((start, prev + 1))
-            start = int(i)
-        prev = int(i)
-    out.append((start, prev + 1))
-    return out
+    cut = np.flatnonzero(np.diff(idx) > gap + 1)  # a run ends at idx[cut], the next starts after
+    starts = np.concatenate([idx[:1], idx[cut + 1]])
+    ends = np.concatenate([idx[cut], idx[-1:]]) + 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
 def _max_subarray(x: np.ndarray) -> tuple[int, int]:

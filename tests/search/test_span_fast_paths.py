@@ -1,0 +1,78 @@
+"""The O(windows + bins) resample and the array-built span candidates equal their direct forms
+(the (windows x bins) overlap matrix; sets of span tuples), on random windows and curves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vidseek.search import localize, moments
+from vidseek.search.fusion import n_bins, resample
+
+
+def dense_resample(times: np.ndarray, scores: np.ndarray, duration: float,
+                   bin_s: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    nb = n_bins(duration, bin_s)
+    lo = np.arange(nb) * bin_s
+    ov = np.clip(np.minimum(lo[None, :] + bin_s, times[:, 1:2]) - np.maximum(lo[None, :], times[:, 0:1]), 0, None)
+    mass = ov.sum(0)
+    return np.divide(ov.T @ scores, mass, out=np.zeros(nb), where=mass > 0), np.clip(mass / bin_s, 0, 1)
+
+
+def set_runs(mask: np.ndarray, gap: int = 1) -> list[tuple[int, int]]:
+    out, start, prev = [], None, None
+    for i in np.nonzero(mask)[0].tolist():
+        if start is None:
+            start = prev = i
+        elif i - prev > gap + 1:
+            out.append((start, prev + 1))
+            start = i
+        prev = i
+    return out + ([(start, prev + 1)] if start is not None else [])
+
+
+def set_candidates(curve: np.ndarray, bin_s: float, boundaries: np.ndarray) -> np.ndarray:
+    nb = len(curve)
+    spans: set[tuple[int, int]] = set()
+    lengths = {max(1, round(s / bin_s)) for s in moments.SCALES_S} | \
+        {max(1, round(f * nb)) for f in moments.FRACTIONS}
+    for L in sorted(x for x in lengths if x <= nb):
+        starts = list(range(0, nb - L + 1, max(1, L // 4)))
+        if starts[-1] != nb - L:
+            starts.append(nb - L)
+        spans.update((i, i + L) for i in starts)
+    spans.update(set_runs(curve > np.mean(curve)))
+    spans.add(moments._max_subarray(curve))
+    mu, sd = float(np.mean(curve)), float(np.std(curve))
+    for k in localize.LEVELS:
+        spans.update(set_runs(curve > mu + k * sd))
+    edges = sorted({0, nb} | {int(round(b / bin_s)) for b in boundaries if 0 < b / bin_s < nb})
+    for a in range(len(edges) - 1):
+        for b in range(a + 1, min(a + 4, len(edges))):
+            spans.add((edges[a], edges[b]))
+    return np.array(sorted(s for s in spans if s[1] > s[0]), np.int64).reshape(-1, 2)
+
+
+def test_resample_equals_the_overlap_matrix() -> None:
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        dur = float(rng.uniform(0.3, 400))
+        n = int(rng.integers(0, 60))
+        start = rng.uniform(-5, dur + 5, n)
+        if trial % 3 == 0:
+            start = np.round(start * 2) / 2  # windows on bin edges
+        length = rng.choice([0.0, 0.25, 0.5, 1.0, 2.56, 17.3], n)
+        times, scores = np.stack([start, start + length], 1), rng.normal(size=n)
+        for got, want in zip(resample(times, scores, dur), dense_resample(times, scores, dur), strict=True):
+            np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def test_runs_and_candidates_equal_the_set_forms() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(150):
+        nb = int(rng.integers(localize.MAX_EXHAUSTIVE_BINS + 1, 3000))
+        curve = rng.normal(size=nb).cumsum() * 0.1 + rng.normal(size=nb)
+        mask = rng.random(nb) < rng.random()
+        assert moments._runs(mask, 1) == set_runs(mask)
+        bounds = rng.uniform(0, nb * 0.5, int(rng.integers(0, 30)))
+        np.testing.assert_array_equal(localize.candidate_spans(curve, 0.5, bounds),
+                                      set_candidates(curve, 0.5, bounds))
