@@ -181,3 +181,15 @@ def test_real_effnet_scaled_decode_keeps_features(clip: str) -> None:
     assert new.probs is not None and old.probs is not None
     same = (new.probs.argmax(1) == old.probs.argmax(1)).mean()
     assert same >= 0.8
+
+
+@pytest.mark.parametrize(("shape", "kernel", "stride"), [
+    ((1, 4, 7, 9, 10), (3, 3, 3), (1, 1, 1)), ((2, 3, 8, 11, 12), (1, 3, 3), (1, 2, 2)),
+    ((1, 5, 9, 7, 7), (3, 3, 3), (2, 2, 2)), ((1, 2, 5, 6, 5), (2, 2, 2), (2, 2, 2)),
+])
+def test_separable_max_pool_is_max_pool_same(shape: tuple[int, ...], kernel: tuple[int, int, int],
+                                             stride: tuple[int, int, int]) -> None:
+    from vidseek.extract.experts.i3d_net import max_pool_same, max_pool_separable
+
+    x = torch.randn(shape)
+    assert torch.equal(max_pool_separable(x, kernel, stride), max_pool_same(x, kernel, stride))

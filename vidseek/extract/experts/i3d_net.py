@@ -125,6 +125,27 @@ def max_pool_same(x: torch.Tensor, kernel: tuple[int, int, int],
     return F.max_pool3d(same_pad(x, kernel, stride, value=-math.inf), kernel, stride)
 
 
+def max_pool_separable(x: torch.Tensor, kernel: tuple[int, int, int],
+                       stride: tuple[int, int, int]) -> torch.Tensor:
+    """max_pool_same, exactly, as one max over shifted strided views per axis (a box max is
+    separable): ~10x faster than torch's CPU max_pool3d on I3D's tensors (k + k + k
+    comparisons per output instead of k^3, no per-window loop)."""
+    x = same_pad(x, kernel, stride, value=-math.inf)
+    for axis, k, s in zip((2, 3, 4), kernel, stride, strict=True):
+        if k == 1 and s == 1:
+            continue
+        n = (x.shape[axis] - k) // s + 1
+        out = None
+        for j in range(k):
+            idx = [slice(None)] * 5
+            idx[axis] = slice(j, j + (n - 1) * s + 1, s)
+            view = x[tuple(idx)]
+            out = view if out is None else torch.maximum(out, view)
+        assert out is not None
+        x = out
+    return x
+
+
 class InceptionBlock(nn.Module):
     def __init__(self, cin: int, widths: tuple[int, ...]) -> None:
         super().__init__()
@@ -161,7 +182,7 @@ class InceptionBlock(nn.Module):
             y0, a1, a2 = F.relu(self.head(x), inplace=True).split(list(self.head_split), dim=1)
             y1 = self.Branch_1_Conv3d_0b_3x3(a1)
             y2 = self.Branch_2_Conv3d_0b_3x3(a2)
-            y3 = self.Branch_3_Conv3d_0b_1x1(F.max_pool3d(x, 3, 1, padding=1))
+            y3 = self.Branch_3_Conv3d_0b_1x1(max_pool_separable(x, (3, 3, 3), (1, 1, 1)))
             return torch.cat([y0, y1, y2, y3], dim=1)
         y0 = self.Branch_0_Conv3d_0a_1x1(x)
         y1 = self.Branch_1_Conv3d_0b_3x3(self.Branch_1_Conv3d_0a_1x1(x))
@@ -203,16 +224,20 @@ class InceptionI3d(nn.Module):
                 m.fuse()
             elif isinstance(m, Unit3D):
                 m.fuse()
+        self.fused = True
         return self
+
+    fused = False
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, 3, T, H, W) RGB in [-1, 1]."""
+        pool = max_pool_separable if self.fused else max_pool_same
         x = self.Conv3d_1a_7x7(x)
-        x = max_pool_same(x, (1, 3, 3), (1, 2, 2))
+        x = pool(x, (1, 3, 3), (1, 2, 2))
         x = self.Conv3d_2c_3x3(self.Conv3d_2b_1x1(x))
         for name, block in self.blocks.items():
             if name in _POOL_BEFORE:
-                x = max_pool_same(x, *_POOL_BEFORE[name])
+                x = pool(x, *_POOL_BEFORE[name])
             x = block(x)
         features = x.mean(dim=(2, 3, 4))
         # avg pool (2, 7, 7) VALID as in the original; clamped for inputs smaller than 224 x 16.
