@@ -145,6 +145,10 @@ def test_ocr_gate_reads_changed_frames_only_and_rows_are_unchanged() -> None:
     a, b = gated.finish(), plain.finish()
     assert a.texts == b.texts and a.meta == b.meta
     np.testing.assert_array_equal(a.times, b.times)
+    still = create_expert("ocr", ExpertOptions(tiny=True, extra={"max_skips": 2})).session(
+        _info(20.0))
+    still.add_frames(FrameBatch(np.arange(10) * 2.0, np.stack([slide] * 10)))
+    assert still.reads == 4  # samples 0, 3, 6, 9: an unchanged frame is re-read every 3rd
 
 
 def test_frame_changed_ignores_noise_not_a_word() -> None:

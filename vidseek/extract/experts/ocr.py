@@ -7,7 +7,8 @@ period after its last (clipped to the video's end). texts = the line as first re
 box (4 [x, y] points in the frame, first sighting), confidence (max over the span) and
 samples (how many frames read it). values have width 0. A sampled frame whose ~40 px blocks
 all match the last frame read (no block's mean grey level moved by more than 6) is not read
-again: it gets that frame's lines (`extra["change_threshold"]`, 0 reads every frame).
+again (up to 4 samples in a row, `extra["max_skips"]`): it gets that frame's lines
+(`extra["change_threshold"]`, 0 reads every frame).
 The default recogniser reads Chinese
 and Latin script; other scripts come back as whatever it makes of them, never as a crash.
 """
@@ -35,6 +36,7 @@ from vidseek.weights import WeightSpec
 
 FPS = 0.5
 CHANGE_THRESHOLD = 6.0  # grey levels per ~1/1300 of the frame; see OcrSession
+MAX_SKIPS = 4  # an unchanged frame is still read every 5th sample (10 s at 0.5 fps)
 Line = tuple[list[list[float]], str, float]  # box, text, confidence
 
 
@@ -132,13 +134,18 @@ class OcrSession(ExpertSession):
         self.tracker = LineTracker(1.0 / expert.spec.fps, info.duration)  # type: ignore[operator]
         self._last: tuple[np.ndarray, list[Line]] | None = None
         self.reads = 0  # frames the reader ran on (the rest reused the previous read)
+        self._skipped = 0  # samples in a row that reused the last read
 
     def add_frames(self, batch: FrameBatch) -> None:
         for t, frame in zip(batch.times, batch.frames, strict=True):
             sig = block_means(frame)
-            if self._last is not None and not frame_changed(self._last[0], sig, self.e.change):
+            fresh = self._skipped < self.e.max_skips
+            if (self._last is not None and fresh
+                    and not frame_changed(self._last[0], sig, self.e.change)):
                 lines = self._last[1]
+                self._skipped += 1
             else:
+                self._skipped = 0
                 lines = self.e.read(frame)
                 self.reads += 1
                 self._last = (sig, lines)
@@ -159,6 +166,9 @@ class OcrExpert(Expert):
         self.min_confidence = float(option(options, "min_confidence", 0.5))
         # a frame is read again only when a block moved by more than this (0: read every frame)
         self.change = float(option(options, "change_threshold", CHANGE_THRESHOLD))
+        # ...and at least once every max_skips + 1 samples: a re-read of an unchanged slide
+        # picks up small lines the first read missed
+        self.max_skips = int(option(options, "max_skips", MAX_SKIPS))
         self.engine: Any = None
         if options.tiny or options.random_weights:
             self.weights = RANDOM_INIT
