@@ -65,6 +65,19 @@ class DecodedBatch(FrameBatch):
 
     backend: str = ""
     gaps: tuple[tuple[float, float], ...] = ()  # (from, to) s with no decodable frame, before it
+    # frames_at(native_at=...): the flagged times' frames at the video's own size, and their
+    # positions in this batch (frames holds every time at the scaled size)
+    native: np.ndarray | None = None
+    native_pos: np.ndarray | None = None
+
+    def native_frames(self, positions: np.ndarray) -> np.ndarray:
+        """Full-size frames at `positions` (each must have been flagged in native_at)."""
+        if self.native is None or self.native_pos is None:
+            raise ValueError("this batch was decoded without native_at")
+        idx = np.searchsorted(self.native_pos, positions)
+        if np.any(idx >= len(self.native_pos)) or np.any(self.native_pos[idx] != positions):
+            raise ValueError("asked for a native frame at a time not flagged in native_at")
+        return self.native[idx]
 
 
 def covered_until(last_start: float, fps: float, duration: float | None) -> float:
@@ -84,7 +97,8 @@ class Decoder(Protocol):
     def __init__(self, path: str, info: VideoInfo | None = None) -> None: ...
 
     def frames_at(
-        self, times: np.ndarray, chunk: int = 16, max_side: int | None = None
+        self, times: np.ndarray, chunk: int = 16, max_side: int | None = None,
+        min_side: int | None = None, native_at: np.ndarray | None = None,
     ) -> Iterator[FrameBatch]: ...
 
     def close(self) -> None: ...
@@ -98,12 +112,28 @@ def _check_times(path: str, times: np.ndarray) -> np.ndarray:
     return times
 
 
-def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
-    """(width, height) with the longer side at most max_side, aspect kept, never upscaled."""
-    if not max_side or max(width, height) <= max_side:
+def scaled_size(width: int, height: int, max_side: int | None,
+                min_side: int | None = None) -> tuple[int, int]:
+    """(width, height) with the longer side at most max_side, or (min_side) the shorter side at
+    most min_side; aspect kept, never upscaled. min_side wins when both are given."""
+    if min_side:
+        if min(width, height) <= min_side:
+            return width, height
+        s = min_side / min(width, height)
+    elif not max_side or max(width, height) <= max_side:
         return width, height
-    s = max_side / max(width, height)
+    else:
+        s = max_side / max(width, height)
     return max(1, round(width * s)), max(1, round(height * s))
+
+
+def _native_mask(times: np.ndarray, native_at: np.ndarray | None) -> np.ndarray | None:
+    if native_at is None:
+        return None
+    mask = np.asarray(native_at, bool).ravel()
+    if mask.shape != times.shape:
+        raise ValueError(f"native_at has {mask.size} flags for {times.size} times")
+    return mask
 
 
 def _video_rotation(info: VideoInfo) -> int:
@@ -122,8 +152,14 @@ class _Batcher:
         self.chunk = chunk
         self.times: list[float] = []
         self.frames: list[np.ndarray] = []
+        self.native: list[np.ndarray] = []  # full-size frames of the flagged times
+        self.native_pos: list[int] = []
 
-    def add(self, t: float, frame: np.ndarray) -> FrameBatch | None:
+    def add(self, t: float, frame: np.ndarray, native: np.ndarray | None = None
+            ) -> FrameBatch | None:
+        if native is not None:
+            self.native_pos.append(len(self.times))
+            self.native.append(native)
         self.times.append(t)
         self.frames.append(frame)
         return self.flush() if len(self.times) >= self.chunk else None
@@ -131,8 +167,10 @@ class _Batcher:
     def flush(self) -> FrameBatch | None:
         if not self.times:
             return None
-        batch = FrameBatch(np.asarray(self.times, np.float64), np.stack(self.frames))
-        self.times, self.frames = [], []
+        batch = DecodedBatch(np.asarray(self.times, np.float64), np.stack(self.frames),
+                             native=np.stack(self.native) if self.native else None,
+                             native_pos=np.asarray(self.native_pos, np.int64))
+        self.times, self.frames, self.native, self.native_pos = [], [], [], []
         return batch
 
 
@@ -232,33 +270,56 @@ class PyAVDecoder:
             raise DecodeError(f"{self.path}: corrupt video stream ({why})")
 
     def frames_at(
-        self, times: np.ndarray, chunk: int = 16, max_side: int | None = None
+        self, times: np.ndarray, chunk: int = 16, max_side: int | None = None,
+        min_side: int | None = None, native_at: np.ndarray | None = None,
     ) -> Iterator[FrameBatch]:
+        """Frames at `times`, scaled by swscale (AREA) to max_side / min_side (scaled_size).
+        native_at (one flag per time): those times also get the frame at the video's own size
+        in the batch's `native` (the frame is decoded once, converted twice)."""
         times = _check_times(self.path, times)
         if len(times) == 0:
             return
+        full_at = _native_mask(times, native_at)
+        # min_side feeds models trained on bilinear-antialiased resizes: swscale's BILINEAR
+        # downscale is that triangle filter (features within cosine 0.99 of torch's resize;
+        # AREA gave 0.977 on the 720p clip); max_side (thumbnails) keeps AREA
+        interp = "BILINEAR" if min_side else "AREA"
         eps = slack(self._fps)
         rot = None
         size: tuple[int, int] | None = None
         batcher = _Batcher(chunk)
         prev: av.VideoFrame | None = None
         prev_rgb: np.ndarray | None = None
+        prev_full: np.ndarray | None = None
         i, n = 0, len(times)
 
-        def rgb(frame: av.VideoFrame) -> np.ndarray:
+        def rgb(frame: av.VideoFrame, native: bool = False) -> np.ndarray:
             nonlocal rot, size
             if rot is None:
                 rot = (_video_rotation(self.info) if self.info else 0) or rotation_of(self._stream, frame)
                 w, h = frame.width, frame.height
                 dw, dh = (h, w) if rot in (90, 270) else (w, h)
-                sw, sh = scaled_size(dw, dh, max_side)
+                sw, sh = scaled_size(dw, dh, max_side, min_side)
                 size = (sh, sw) if rot in (90, 270) else (sw, sh)
-            if size == (frame.width, frame.height):
+            if native or size == (frame.width, frame.height):
                 arr = frame.to_ndarray(format="rgb24")
             else:
                 arr = frame.to_ndarray(format="rgb24", width=size[0], height=size[1],
-                                       interpolation="AREA")
+                                       interpolation=interp)
             return np.ascontiguousarray(np.rot90(arr, rot // 90)) if rot else arr
+
+        def add(k: int, frame: av.VideoFrame) -> FrameBatch | None:
+            """Batch times[k] with `frame` (converted once per frame, cached)."""
+            nonlocal prev_rgb, prev_full
+            if prev_rgb is None:
+                prev_rgb = rgb(frame)
+            full = None
+            if full_at is not None and full_at[k]:
+                if prev_full is None:
+                    scaled = size != (frame.width, frame.height)
+                    prev_full = rgb(frame, native=True) if scaled else prev_rgb
+                full = prev_full
+            return batcher.add(float(times[k]), prev_rgb, full)
 
         prev_t = 0.0
         gaps: list[tuple[float, float]] = []
@@ -272,22 +333,18 @@ class PyAVDecoder:
                 if hole is not None and times[i] + eps >= hole:
                     i += 1
                     continue
-                if prev_rgb is None:
-                    prev_rgb = rgb(prev if prev is not None else frame)
-                out = batcher.add(float(times[i]), prev_rgb)
+                out = add(i, prev if prev is not None else frame)
                 if out is not None:
                     yield self._tag(out, gaps)
                 i += 1
             if i >= n:
                 break
-            prev, prev_rgb, prev_t = frame, None, t
+            prev, prev_rgb, prev_full, prev_t = frame, None, None, t
         last_t = prev_t
         duration = self.info.duration if self.info else None
         limit = covered_until(last_t, self._fps, duration)
         while i < n and prev is not None and times[i] + eps < limit:  # past the last frame
-            if prev_rgb is None:
-                prev_rgb = rgb(prev)
-            out = batcher.add(float(times[i]), prev_rgb)
+            out = add(i, prev)
             if out is not None:
                 yield self._tag(out, gaps)
             i += 1
@@ -301,7 +358,9 @@ class PyAVDecoder:
 
     def _tag(self, batch: FrameBatch, gaps: list[tuple[float, float]] | None = None
              ) -> DecodedBatch:
-        out = DecodedBatch(batch.times, batch.frames, self.name, tuple(gaps or ()))
+        native = getattr(batch, "native", None)
+        pos = getattr(batch, "native_pos", None)
+        out = DecodedBatch(batch.times, batch.frames, self.name, tuple(gaps or ()), native, pos)
         if gaps:
             gaps.clear()
         return out
@@ -347,11 +406,11 @@ class DecordDecoder:
                               f"differs from the probed stream")
         self._pts = self._timestamps(vr, n)
 
-    def _reader(self, max_side: int | None) -> Any:
+    def _reader(self, max_side: int | None, min_side: int | None = None) -> Any:
         import decord
 
         h, w = self._coded
-        sw, sh = scaled_size(w, h, max_side)
+        sw, sh = scaled_size(w, h, max_side, min_side)
         key = (sw, sh)
         if key not in self._readers:
             kw = {} if key == (w, h) else {"width": sw, "height": sh}
@@ -375,14 +434,17 @@ class DecordDecoder:
         return pts
 
     def frames_at(
-        self, times: np.ndarray, chunk: int = 16, max_side: int | None = None
+        self, times: np.ndarray, chunk: int = 16, max_side: int | None = None,
+        min_side: int | None = None, native_at: np.ndarray | None = None,
     ) -> Iterator[FrameBatch]:
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
         times = _check_times(self.path, times)
         if len(times) == 0:
             return
-        vr = self._reader(max_side)
+        full_at = _native_mask(times, native_at)
+        vr = self._reader(max_side, min_side)
+        full_vr = self._reader(None) if full_at is not None else None
         fps = self.info.fps or None
         last = float(self._pts[-1])
         limit = covered_until(last, fps or 25.0, self.info.duration)
@@ -396,7 +458,20 @@ class DecordDecoder:
             except Exception as err:  # noqa: BLE001 - decord's own error types
                 raise DecodeError(f"{self.path}: decord failed at frame {int(uniq[0])} "
                                   f"({_first_line(err)})") from None
-            yield DecodedBatch(times[s:min(s + chunk, n)].copy(), frames[inv], self.name)
+            native, pos = None, None
+            if full_at is not None and full_vr is not None:
+                pos = np.flatnonzero(full_at[s:s + len(want)])
+                if full_vr is vr:
+                    native = frames[inv[pos]]
+                elif len(pos):
+                    u2, inv2 = np.unique(want[pos], return_inverse=True)
+                    try:
+                        native = full_vr.get_batch(u2.tolist()).asnumpy()[inv2]
+                    except Exception as err:  # noqa: BLE001 - decord's own error types
+                        raise DecodeError(f"{self.path}: decord failed at frame {int(u2[0])} "
+                                          f"({_first_line(err)})") from None
+            yield DecodedBatch(times[s:min(s + chunk, n)].copy(), frames[inv], self.name,
+                               native=native, native_pos=pos)
         if n < len(times):
             raise TruncatedVideo(self.path, last + 1.0 / (fps or 25.0), self.info.duration)
 
@@ -438,13 +513,17 @@ class FallbackDecoder:
         self.failures: list[str] = []
 
     def frames_at(
-        self, times: np.ndarray, chunk: int = 16, max_side: int | None = None
+        self, times: np.ndarray, chunk: int = 16, max_side: int | None = None,
+        min_side: int | None = None, native_at: np.ndarray | None = None,
     ) -> Iterator[FrameBatch]:
         times = _check_times(self.path, times)
+        full_at = _native_mask(times, native_at)
         done = 0
         while True:
             try:
-                for batch in self._dec.frames_at(times[done:], chunk=chunk, max_side=max_side):
+                rest = None if full_at is None else full_at[done:]
+                for batch in self._dec.frames_at(times[done:], chunk=chunk, max_side=max_side,
+                                                 min_side=min_side, native_at=rest):
                     done += len(batch.times)
                     yield batch
                 return

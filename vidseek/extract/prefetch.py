@@ -273,24 +273,28 @@ def prefetch(
 
 # ---- the sources run_experts prefetches (top-level functions: the process producer pickles them)
 def decoded_frames(
-    path: str, times: np.ndarray, backend: str | None, info: VideoInfo, chunk: int
+    path: str, times: np.ndarray, backend: str | None, info: VideoInfo, chunk: int,
+    min_side: int | None = None, native_at: np.ndarray | None = None,
 ) -> Generator[FrameBatch, None, None]:
-    """Open the decoder, stream the frames at `times`, close it: all on the producer's side."""
+    """Open the decoder, stream the frames at `times` (scaled to min_side, the flagged times
+    also at full size: Decoder.frames_at), close it: all on the producer's side."""
     from vidseek.extract.decode import open_decoder
 
     decoder = open_decoder(path, backend=backend, info=info)
     try:
-        yield from decoder.frames_at(times, chunk=chunk)
+        yield from decoder.frames_at(times, chunk=chunk, min_side=min_side, native_at=native_at)
     finally:
         decoder.close()
 
 
 def frames(
     path: str, times: np.ndarray, backend: str | None, info: VideoInfo, chunk: int,
-    depth: int, producer: str = "thread",
+    depth: int, producer: str = "thread", min_side: int | None = None,
+    native_at: np.ndarray | None = None,
 ) -> Stream[FrameBatch]:
     """The frames at `times`: in-line when depth <= 0, else prefetched `depth` chunks ahead."""
-    source = functools.partial(decoded_frames, path, times, backend, info, chunk)
+    source = functools.partial(decoded_frames, path, times, backend, info, chunk, min_side,
+                               native_at)
     if depth <= 0:
         return source()
     return prefetch(source, depth, producer, name=f"{path}: frames")

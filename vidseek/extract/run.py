@@ -36,12 +36,13 @@ def run_experts(
     frame_chunk: int = 16,
     prefetch: int = 2,
     producer: str = "thread",
+    scaled: bool = True,
 ) -> tuple[dict[str, Features], dict[str, str]]:
     """Decode `path` once and feed each expert's session. Returns (features, errors) per expert;
     an expert that raises is dropped with its error and the others go on. prefetch > 0: frames
     and audio are decoded that many chunks ahead by a `producer` (vidseek.extract.prefetch)
     while the experts run; the features are the same as prefetch=0 (decode in-line)."""
-    out = decode_and_run(path, experts, info, backend, frame_chunk, prefetch, producer)
+    out = decode_and_run(path, experts, info, backend, frame_chunk, prefetch, producer, scaled)
     return out.features, out.errors
 
 
@@ -53,15 +54,22 @@ def decode_and_run(
     frame_chunk: int = 16,
     prefetch: int = 2,
     producer: str = "thread",
+    scaled: bool = True,
 ) -> RunOutcome:
     """run_experts, also saying which backend decoded and where a truncated stream ended: the
-    experts keep the rows of the frames that decoded, none for times past the break."""
-    from vidseek.extract.decode import TruncatedVideo
+    experts keep the rows of the frames that decoded, none for times past the break.
+
+    scaled (default): frames are scaled by the decoder (swscale) to the largest shorter side
+    the frame experts ask for (`frame_side`), and only the times of experts that want the
+    video's own size (OCR) are also converted at full size; False: every frame at full size,
+    each expert resizing it (the old path, kept for bench/realtime.py)."""
+    from vidseek.extract.decode import DecodedBatch, TruncatedVideo
 
     outcome = RunOutcome()
     sessions: dict[str, ExpertSession] = {}
     errors: dict[str, str] = {}
     specs = {e.spec.name: e.spec for e in experts}
+    by_name = {e.spec.name: e for e in experts}
     for expert in experts:
         try:
             sessions[expert.spec.name] = expert.session(info)
@@ -91,7 +99,14 @@ def decode_and_run(
             owners = np.zeros((len(frame_experts), len(union)), dtype=bool)
             for i, n in enumerate(frame_experts):
                 owners[i, positions[n]] = True
-            batches = ahead.frames(str(path), union, backend, info, frame_chunk, prefetch, producer)
+            sides = {n: frame_side(by_name[n]) for n in frame_experts} if scaled else {}
+            wants_native = [i for i, n in enumerate(frame_experts) if sides.get(n) is None]
+            small = [v for v in sides.values() if v is not None]
+            min_side = max(small) if small else None
+            native_at = (np.asarray(owners[wants_native].any(axis=0))
+                         if min_side is not None and wants_native else None)
+            batches = ahead.frames(str(path), union, backend, info, frame_chunk, prefetch, producer,
+                                   min_side, native_at)
             offset = 0
             try:
                 for batch in streams.enter_context(closing(batches)):
@@ -103,7 +118,12 @@ def decode_and_run(
                     for i, n in enumerate(frame_experts):
                         sel = owners[i, offset:offset + width]
                         if n in sessions and sel.any():
-                            feed(n, "add_frames", FrameBatch(batch.times[sel], batch.frames[sel]))
+                            if native_at is not None and i in wants_native:
+                                assert isinstance(batch, DecodedBatch)  # made by our decoders
+                                frames = batch.native_frames(np.flatnonzero(sel))
+                            else:
+                                frames = batch.frames[sel]
+                            feed(n, "add_frames", FrameBatch(batch.times[sel], frames))
                     offset += width
             except TruncatedVideo as err:  # keep what decoded; the worker flags the video
                 outcome.decoded_end = err.decoded_end
@@ -139,6 +159,13 @@ def extract_video(
     return feats
 
 
+
+
+def frame_side(expert: Expert) -> int | None:
+    """The shorter side (pixels) an expert's frames may be scaled to before it sees them (its
+    own resize target), or None for the video's own size (OCR, experts that do not say)."""
+    side = getattr(expert, "frame_side", None)
+    return int(side) if side else None
 
 
 def one_line(err: BaseException, path: str | Path | None = None) -> str:

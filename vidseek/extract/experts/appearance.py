@@ -88,6 +88,8 @@ class FrameClassifier(Expert):
         self.device = torch_device(options.device)
         self.net = net.to(self.device).eval()
         self.pre, self.forward, self.normalize = pre, forward, normalize
+        # frames may reach prepare() already scaled to this shorter side (run.frame_side)
+        self.frame_side = pre.size if isinstance(pre.size, int) else None
         self.batch_size = int(options.batch_size or DEFAULT_BATCH)
         self.amp = bool(option(options, "amp", False))
 

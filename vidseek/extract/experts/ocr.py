@@ -5,7 +5,11 @@ One row per distinct text line per time span: a line seen on consecutive samples
 after lower-casing and collapsing whitespace) is one row from its first sample to one sample
 period after its last (clipped to the video's end). texts = the line as first read; meta has
 box (4 [x, y] points in the frame, first sighting), confidence (max over the span) and
-samples (how many frames read it). values have width 0. The default recogniser reads Chinese
+samples (how many frames read it). values have width 0. A sampled frame whose ~40 px blocks
+all match the last frame read (no block's mean grey level moved by more than 6) is not read
+again (up to 4 samples in a row, `extra["max_skips"]`): it gets that frame's lines
+(`extra["change_threshold"]`, 0 reads every frame).
+The default recogniser reads Chinese
 and Latin script; other scripts come back as whatever it makes of them, never as a crash.
 """
 
@@ -31,6 +35,8 @@ from vidseek.types import Features, FrameBatch, VideoInfo
 from vidseek.weights import WeightSpec, onnx_folder
 
 FPS = 0.5
+CHANGE_THRESHOLD = 6.0  # grey levels per ~1/1300 of the frame; see OcrSession
+MAX_SKIPS = 4  # an unchanged frame is still read every 5th sample (10 s at 0.5 fps)
 Line = tuple[list[list[float]], str, float]  # box, text, confidence
 
 
@@ -101,14 +107,51 @@ class LineTracker:
         return min(end, self.duration) if self.duration > span.start else end
 
 
+GRID = (27, 48)  # block means compared by the change gate: ~40x40 px blocks at 1080p
+
+
+def block_means(frame: np.ndarray, grid: tuple[int, int] = GRID) -> np.ndarray:
+    """(rows, cols) mean grey level of the frame's blocks (a frame smaller than the grid:
+    one block per pixel)."""
+    grey = frame.astype(np.float32).mean(axis=2) if frame.ndim == 3 else frame.astype(np.float32)
+    gh, gw = min(grid[0], grey.shape[0]), min(grid[1], grey.shape[1])
+    bh, bw = grey.shape[0] // gh, grey.shape[1] // gw
+    return grey[:gh * bh, :gw * bw].reshape(gh, bh, gw, bw).mean(axis=(1, 3))
+
+
+def frame_changed(prev: np.ndarray | None, cur: np.ndarray, threshold: float) -> bool:
+    """True when some block's mean grey level moved by more than `threshold` (0-255): a new
+    word on a slide moves its block by tens of levels, compression noise by one or two."""
+    if prev is None or prev.shape != cur.shape or threshold <= 0:
+        return True
+    return bool(np.abs(cur - prev).max() > threshold)
+
+
 class OcrSession(ExpertSession):
+    """Reads each sampled frame, except that a frame whose blocks all match the last frame
+    read (frame_changed) reuses that read: a slide talk changes a few times a minute."""
+
     def __init__(self, expert: OcrExpert, info: VideoInfo) -> None:
         self.e = expert
         self.tracker = LineTracker(1.0 / expert.spec.fps, info.duration)  # type: ignore[operator]
+        self._last: tuple[np.ndarray, list[Line]] | None = None
+        self.reads = 0  # frames the reader ran on (the rest reused the previous read)
+        self._skipped = 0  # samples in a row that reused the last read
 
     def add_frames(self, batch: FrameBatch) -> None:
         for t, frame in zip(batch.times, batch.frames, strict=True):
-            self.tracker.add(float(t), self.e.read(frame))
+            sig = block_means(frame)
+            fresh = self._skipped < self.e.max_skips
+            if (self._last is not None and fresh
+                    and not frame_changed(self._last[0], sig, self.e.change)):
+                lines = self._last[1]
+                self._skipped += 1
+            else:
+                self._skipped = 0
+                lines = self.e.read(frame)
+                self.reads += 1
+                self._last = (sig, lines)
+            self.tracker.add(float(t), lines)
 
     def finish(self) -> Features:
         spans = self.tracker.rows()
@@ -123,6 +166,11 @@ class OcrSession(ExpertSession):
 class OcrExpert(Expert):
     def __init__(self, name: str, options: ExpertOptions) -> None:
         self.min_confidence = float(option(options, "min_confidence", 0.5))
+        # a frame is read again only when a block moved by more than this (0: read every frame)
+        self.change = float(option(options, "change_threshold", CHANGE_THRESHOLD))
+        # ...and at least once every max_skips + 1 samples: a re-read of an unchanged slide
+        # picks up small lines the first read missed
+        self.max_skips = int(option(options, "max_skips", MAX_SKIPS))
         self.engine: Any = None
         if options.tiny or options.random_weights:
             self.weights = RANDOM_INIT
