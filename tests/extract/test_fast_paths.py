@@ -197,3 +197,16 @@ def test_separable_max_pool_is_max_pool_same(shape: tuple[int, ...], kernel: tup
 
     x = torch.randn(shape)
     assert torch.equal(max_pool_separable(x, kernel, stride), max_pool_same(x, kernel, stride))
+
+
+def test_i3d_frame_size_is_part_of_its_feature_identity() -> None:
+    """Features made at 182/160 are not the reference 256/224 ones: the sha the store compares
+    differs, so a collection extracted at the other size is redone, not mixed."""
+    from vidseek.extract.experts import create_expert
+    from vidseek.extract.experts.base import ExpertOptions
+
+    ref = create_expert("i3d", ExpertOptions(tiny=True, extra={"resize": 256, "crop": 224}))
+    small = create_expert("i3d", ExpertOptions(tiny=True))
+    again = create_expert("i3d", ExpertOptions(tiny=True))
+    assert small.weights.sha256 != ref.weights.sha256
+    assert small.weights.sha256 == again.weights.sha256 and "frames 128/112" in small.weights.source

@@ -17,6 +17,7 @@ no jax at run time.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 from pathlib import Path
@@ -166,6 +167,13 @@ class I3DExpert(Expert):
         if bool(option(options, "fuse", True)):  # same outputs, ~1.2x less CPU (i3d_net.fuse)
             self.net.fuse().to(self.device)
         self.frame_side = self.resize  # the decoder may scale frames to this (run.frame_side)
+        if (self.resize, self.crop) != (REFERENCE_RESIZE, REFERENCE_CROP):
+            # the frames are part of what made the features: a collection extracted at another
+            # size must be redone, not mixed (the store compares this sha)
+            frames = f"frames {self.resize}/{self.crop}"
+            self.weights = WeightsInfo(
+                hashlib.sha256(f"{self.weights.sha256}:{frames}".encode()).hexdigest(),
+                f"{self.weights.source} ({frames})", self.weights.random)
         self.labels = kinetics400_labels()
         self.spec = ExpertSpec(name, "motion", self.net.feature_dim, fps=self.fps,
                                window=self.window_frames / self.fps,
