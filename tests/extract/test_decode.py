@@ -189,3 +189,41 @@ def test_truncated_stream_yields_only_covered_times_then_says_where(tmp_path: Pa
             for b in dec.frames_at(sample_times(info.duration, 10.0), chunk=8):
                 got += [(float(t), frame_number(f)) for t, f in zip(b.times, b.frames, strict=True)]
         assert got and all(k == round(t * 10) for t, k in got), backend
+
+
+
+def test_decord_settles_on_long_videos_and_frames_stay_exact(tmp_path: Path, monkeypatch) -> None:
+    """Past DECORD_MAX_SECONDS decord is sought back to frame 0 after each batch (its read-ahead
+    holds memory, docs/reliability.md); each time still shows its own frame, native ones too."""
+    from vidseek.extract import decode
+
+    path = write_video(tmp_path / "long.mp4", frames_with_index(60, 48, 64), 10, codec="libx264rgb")
+    monkeypatch.setattr(decode, "DECORD_MAX_SECONDS", 2.0)  # 6 s counts as long here
+    seeks: list[int] = []
+    dec = open_decoder(path, "decord")
+    open_reader = dec._reader
+
+    class SpyReader:  # the real decord reader, with its seeks counted
+        def __init__(self, vr) -> None:
+            self.vr = vr
+
+        def __getattr__(self, name: str):
+            return getattr(self.vr, name)
+
+        def seek(self, pos: int) -> None:
+            seeks.append(pos)
+            self.vr.seek(pos)
+
+    readers: dict = {}
+    monkeypatch.setattr(dec, "_reader", lambda *a: readers.setdefault(a, SpyReader(open_reader(*a))))
+    times = np.arange(0.05, 6.0, 0.7)
+    native_at = np.arange(len(times)) % 2 == 0
+    got, native = [], []
+    for b in dec.frames_at(times, chunk=3, max_side=32, native_at=native_at):
+        got += [(float(t), frame_number(f)) for t, f in zip(b.times, b.frames, strict=True)]
+        native += [(float(b.times[p]), frame_number(f)) for p, f in zip(b.native_pos, b.native,
+                                                                           strict=True)]
+    dec.close()
+    assert len(got) == len(times) and len(native) == native_at.sum()
+    assert all(k == int(t * 10) for t, k in got + native)
+    assert len(seeks) == 2 * 3 and set(seeks) == {0}  # 3 batches, each scaled + native

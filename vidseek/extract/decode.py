@@ -44,6 +44,10 @@ PYAV_FIRST_PIXELS = 1280 * 720
 # (max RSS decoding 640x360 at 25 fps: 250 MB at 1 min, 447 MB at 5 min, and 10x slower; PyAV
 # 90-91 MB at both: it streams). docs/reliability.md has the table and the command.
 DECORD_MAX_SECONDS = 90.0
+# decord's reader keeps decoding ahead of the last get_batch in the background and holds those
+# frames (dmlc/decord #208, #197, #157). Forced onto a long video, seeking back to frame 0
+# after each batch stops that: max RSS 472 -> 157 MiB at 5 min (1 fps, 640x360), for ~40 % more
+# decode time, so it is done only from DECORD_MAX_SECONDS up (docs/reliability.md).
 END_SLACK_S = 0.25  # a video track may end this much (or 2 frames) before the probed duration
 
 
@@ -450,11 +454,14 @@ class DecordDecoder:
         limit = covered_until(last, fps or 25.0, self.info.duration)
         n = int(np.searchsorted(times + slack(fps), limit, side="left"))
         idx = frame_index_at(times[:n], self._pts, eps=slack(fps))
+        settle = self.info.duration > DECORD_MAX_SECONDS  # stop decord's read-ahead (above)
         for s in range(0, n, chunk):
             want = idx[s:s + chunk]
             uniq, inv = np.unique(want, return_inverse=True)
             try:
                 frames = vr.get_batch(uniq.tolist()).asnumpy()
+                if settle:
+                    vr.seek(0)
             except Exception as err:  # noqa: BLE001 - decord's own error types
                 raise DecodeError(f"{self.path}: decord failed at frame {int(uniq[0])} "
                                   f"({_first_line(err)})") from None
@@ -467,6 +474,8 @@ class DecordDecoder:
                     u2, inv2 = np.unique(want[pos], return_inverse=True)
                     try:
                         native = full_vr.get_batch(u2.tolist()).asnumpy()[inv2]
+                        if settle:
+                            full_vr.seek(0)
                     except Exception as err:  # noqa: BLE001 - decord's own error types
                         raise DecodeError(f"{self.path}: decord failed at frame {int(u2[0])} "
                                           f"({_first_line(err)})") from None
