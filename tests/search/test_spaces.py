@@ -165,3 +165,29 @@ def test_doubtful_lines_are_not_indexed(tmp_path: Path) -> None:
     ocr = Features("ocr", [[0, 1], [1, 2]], np.zeros((2, 0)), texts=["LAION-400M", "x7#"],
                    meta=[{"confidence": 0.93}, {"confidence": 0.2}])
     assert TextLineSpace(ctx(tmp_path), "ocr").lines({"ocr": ocr})[1] == ["LAION-400M"]
+
+
+def test_query_cache_is_bounded_and_keeps_the_recent() -> None:
+    """A server answers queries for days: the shared query cache keeps the most recent only,
+    and a cached vector is the encoder's own."""
+    from vidseek.search.spaces import CachedQueryEncoder
+
+    calls: list[list[str]] = []
+
+    class Encoder:
+        name, dim = "counting", 4
+
+        def __call__(self, texts):
+            calls.append(list(texts))
+            return np.array([[len(t), 1.0, 0.0, 0.0] for t in texts], np.float32)
+
+    enc = CachedQueryEncoder(Encoder(), max_queries=3)  # type: ignore[arg-type]
+    first = enc("a")
+    for q in ["bb", "ccc", "a", "dddd"]:  # "a" used again: "bb" is now the oldest
+        enc(q)
+    assert len(enc._cache) == 3 and list(enc._cache) == ["ccc", "a", "dddd"]
+    n = len(calls)
+    np.testing.assert_array_equal(enc("a"), first)
+    assert len(calls) == n  # still cached
+    enc("bb")
+    assert len(calls) == n + 1  # evicted, encoded again

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,16 +105,24 @@ def encode_texts(encoder: TextEncoder, texts: list[str], batch: int = 256) -> np
 
 
 class CachedQueryEncoder:
-    """Embeds each distinct query once per process: every space shares the query encoder."""
+    """Embeds each distinct query once: every space shares the query encoder. The most recent
+    `max_queries` are kept (a server answers queries for days: an unbounded cache would grow
+    by 1.5 KB per distinct query)."""
 
-    def __init__(self, encoder: TextEncoder) -> None:
+    def __init__(self, encoder: TextEncoder, max_queries: int = 1024) -> None:
         self.encoder = encoder
-        self._cache: dict[str, np.ndarray] = {}
+        self.max_queries = max_queries
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def __call__(self, text: str) -> np.ndarray:
-        if text not in self._cache:
-            self._cache[text] = encode_texts(self.encoder, [text])[0]
-        return self._cache[text]
+        vec = self._cache.get(text)
+        if vec is None:
+            vec = self._cache[text] = encode_texts(self.encoder, [text])[0]
+            while len(self._cache) > self.max_queries:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(text)
+        return vec
 
 
 _QUERY_CACHES: dict[int, CachedQueryEncoder] = {}
