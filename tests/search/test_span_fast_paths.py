@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from vidseek.search import localize, moments
 from vidseek.search.fusion import n_bins, resample
@@ -76,3 +77,55 @@ def test_runs_and_candidates_equal_the_set_forms() -> None:
         bounds = rng.uniform(0, nb * 0.5, int(rng.integers(0, 30)))
         np.testing.assert_array_equal(localize.candidate_spans(curve, 0.5, bounds),
                                       set_candidates(curve, 0.5, bounds))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_kadane_in_prefix_sums_equals_the_loop(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    x = rng.normal(size=n)
+    if seed % 4 == 0:
+        x = np.round(x)  # ties: the loop's first best end and latest start must win
+    if seed % 7 == 0:
+        x = -np.abs(x)  # all negative: the single best bin
+    assert moments._max_subarray(x) == moments._max_subarray_loop(x)
+
+
+@pytest.mark.parametrize("nb", [1, 7, 600, 601, 5000])
+def test_uniting_with_the_cached_scales_equals_the_full_unique(nb: int) -> None:
+    rng = np.random.default_rng(nb)
+    parts = [np.sort(rng.integers(0, nb + 1, size=(int(rng.integers(0, 50)), 2)), 1)
+             for _ in range(4)] + [np.zeros((0,))]
+    for bin_s in (0.5, 2.0):
+        got = moments.unite_with_scales(nb, bin_s, parts)
+        want = moments._unique_spans([moments.scale_spans(nb, bin_s), *parts])
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_best_first_is_the_stable_order_prefix(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4097, 30000))
+    scores = rng.normal(size=n)
+    if seed % 3 == 0:
+        scores = np.round(scores, 1)  # many ties
+    full = np.argsort(-scores, kind="stable")
+    for k in (1, 5, 100, 4000, n):
+        np.testing.assert_array_equal(moments.best_first(scores, k), full[:k])
+
+
+@pytest.mark.parametrize("top", [1, 3, 50, None])
+def test_nms_with_partial_order_equals_nms_over_the_full_order(top) -> None:
+    rng = np.random.default_rng(3)
+    n = 6000
+    starts = rng.integers(0, 500, n)
+    spans = np.stack([starts, starts + rng.integers(1, 40, n)], 1).astype(np.float64)
+    scores = np.round(rng.normal(size=n), 2)
+    want: list[int] = []
+    for k in np.argsort(-scores, kind="stable"):
+        if want and moments.temporal_iou(spans[k:k + 1], spans[want]).max() >= 0.3:
+            continue
+        want.append(int(k))
+        if top is not None and len(want) >= top:
+            break
+    assert moments.nms(spans, scores, iou=0.3, top=top).tolist() == want

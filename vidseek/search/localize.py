@@ -40,11 +40,12 @@ from vidseek.search.moments import (
     NMS_IOU,
     Moment,
     _runs,
-    _unique_spans,
+    best_first,
     find_moments,
     nms,
     proposal_parts,
     span_scores,
+    unite_with_scales,
 )
 from vidseek.store import FeatureStore
 from vidseek.types import Features
@@ -87,11 +88,13 @@ def candidate_spans(curve: np.ndarray, bin_s: float, boundaries: Sequence[float]
     parts = proposal_parts(curve, bin_s)
     mu, sd = float(np.mean(curve)), float(np.std(curve))
     parts += [np.array(_runs(curve > mu + k * sd, gap=1)) for k in LEVELS]
-    edges = np.array(sorted({0, nb} | {int(round(b / bin_s)) for b in boundaries if 0 < b / bin_s < nb}))
+    b = np.asarray(boundaries, np.float64).ravel() / bin_s
+    inner = np.rint(b[(b > 0) & (b < nb)]).astype(np.int64)  # rint: half to even, as round()
+    edges = np.unique(np.concatenate([[0, nb], inner]))
     for step in (1, 2, 3):  # each edge to the next three: the segments between boundaries
         if len(edges) > step:
             parts.append(np.stack([edges[:-step], edges[step:]], 1))
-    spans = _unique_spans(parts)
+    spans = unite_with_scales(nb, float(bin_s), parts[1:])  # parts[0]: the cached scale spans
     return spans[spans[:, 1] > spans[:, 0]]
 
 
@@ -165,7 +168,7 @@ def find_spans(curve: np.ndarray, bin_s: float, duration: float, *,
         return [Moment(0.0, float(duration), 0.0,
                        {"flat": True, "contrast": 0.0, "inside": float(curve.mean()), "level": level,
                         "best_contrast": float(score.max())})]
-    best = np.argsort(-score, kind="stable")[:REFINE_TOP * max(1, top)]
+    best = best_first(score, REFINE_TOP * max(1, top))
     best = best[score[best] >= flat_score]
     grown = {refine(curve, (int(spans[k, 0]), int(spans[k, 1])), float(inside[k]),
                     float(outside[k])) for k in best}

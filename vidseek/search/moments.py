@@ -72,6 +72,32 @@ def scale_spans(nb: int, bin_s: float) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=512)
+def _scale_keys(nb: int, bin_s: float) -> np.ndarray:
+    """scale_spans as sorted int64 keys start * (nb + 1) + end (read-only)."""
+    spans = scale_spans(nb, bin_s)
+    out = spans[:, 0] * (nb + 1) + spans[:, 1]
+    out.flags.writeable = False
+    return out
+
+
+def unite_with_scales(nb: int, bin_s: float, parts: list[np.ndarray]) -> np.ndarray:
+    """_unique_spans([scale_spans(nb, bin_s), *parts]) for spans within [0, nb], without
+    sorting the (cached, large) scale set again: only the few other spans are sorted and
+    inserted where they belong."""
+    big = _scale_keys(nb, bin_s)
+    rows = [np.asarray(x, np.int64).reshape(-1, 2) for x in parts]
+    extra = np.concatenate(rows) if rows else np.zeros((0, 2), np.int64)
+    if len(extra) and (extra.min() < 0 or extra.max() > nb):
+        return _unique_spans([scale_spans(nb, bin_s), *parts])
+    small = np.unique(extra[:, 0] * (nb + 1) + extra[:, 1])
+    pos = np.searchsorted(big, small)
+    new = ~((pos < len(big)) & (big[np.minimum(pos, len(big) - 1)] == small)) if len(big) else \
+        np.ones(len(small), bool)
+    keys = np.insert(big, pos[new], small[new])
+    return np.stack([keys // (nb + 1), keys % (nb + 1)], 1)
+
+
 def proposal_parts(curve: np.ndarray, bin_s: float, baseline: float = 0.0) -> list[np.ndarray]:
     """The span sets `proposals` unites (callers adding their own unite once)."""
     return [scale_spans(len(curve), float(bin_s)), np.array(_runs(curve > np.mean(curve), gap=1)),
@@ -80,7 +106,7 @@ def proposal_parts(curve: np.ndarray, bin_s: float, baseline: float = 0.0) -> li
 
 def proposals(curve: np.ndarray, bin_s: float, baseline: float = 0.0) -> np.ndarray:
     """(P, 2) int bin spans [i, j) over a curve of B bins (deduplicated, sorted)."""
-    return _unique_spans(proposal_parts(curve, bin_s, baseline))
+    return unite_with_scales(len(curve), float(bin_s), proposal_parts(curve, bin_s, baseline)[1:])
 
 
 def _runs(mask: np.ndarray, gap: int = 1) -> list[tuple[int, int]]:
@@ -95,7 +121,22 @@ def _runs(mask: np.ndarray, gap: int = 1) -> list[tuple[int, int]]:
 
 
 def _max_subarray(x: np.ndarray) -> tuple[int, int]:
-    """Kadane: the span [i, j) with the largest sum (at least one bin)."""
+    """Kadane: the span [i, j) with the largest sum (at least one bin). In prefix sums: each
+    end j + 1 starts after the latest running minimum of the prefix, and the first best end
+    wins, as the loop (_max_subarray_loop, kept for non-finite input) decides."""
+    x = np.asarray(x, np.float64).ravel()
+    if len(x) == 0 or not np.isfinite(x).all():
+        return _max_subarray_loop(x)
+    pre = np.concatenate([[0.0], np.cumsum(x)])
+    head = pre[:-1]
+    run_min = np.minimum.accumulate(head)
+    prev_min = np.concatenate([[np.inf], run_min[:-1]])
+    start = np.maximum.accumulate(np.where(head <= prev_min, np.arange(len(x)), 0))
+    j = int(np.argmax(pre[1:] - run_min))
+    return int(start[j]), j + 1
+
+
+def _max_subarray_loop(x: np.ndarray) -> tuple[int, int]:
     best, best_span = -np.inf, (0, 1)
     cur, cur_start = 0.0, 0
     for j, v in enumerate(x):
@@ -122,19 +163,42 @@ def span_scores(curve: np.ndarray, spans: np.ndarray, baseline: float = 0.0,
     return inside - np.maximum(out, baseline)
 
 
+def best_first(scores: np.ndarray, k: int) -> np.ndarray:
+    """np.argsort(-scores, kind="stable")[:k] (ties in index order) without sorting all of a
+    long array: the k best are selected first, then only they are sorted."""
+    scores = np.asarray(scores)
+    n = len(scores)
+    if k >= n or n <= 4096 or not np.isfinite(scores).all():
+        return np.argsort(-scores, kind="stable")[:k]
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    kth = np.partition(scores, n - k)[n - k]  # the k-th largest value
+    above = np.flatnonzero(scores > kth)
+    ties = np.flatnonzero(scores == kth)[: k - len(above)]  # in index order, as stable sort
+    idx = np.concatenate([above, ties])
+    return idx[np.lexsort((idx, -scores[idx]))]
+
+
 def nms(spans: np.ndarray, scores: np.ndarray, iou: float = NMS_IOU, top: int | None = None) -> np.ndarray:
     """Indices kept by greedy temporal NMS (a span is dropped when its IoU with a kept one is
-    >= iou), best first."""
-    order = np.argsort(-scores, kind="stable")
+    >= iou), best first. With `top`, only as much of the order is sorted as the loop reaches."""
+    n = len(scores)
+    want = n if top is None else min(n, max(256, 32 * top))
+    order = best_first(scores, want)
     keep: list[int] = []
     spans = np.asarray(spans, np.float64)
-    for k in order:
-        if keep and temporal_iou(spans[k:k + 1], spans[keep]).max() >= iou:
-            continue
-        keep.append(int(k))
-        if top is not None and len(keep) >= top:
-            break
-    return np.array(keep, dtype=np.int64)
+    i = 0
+    while True:
+        for k in order[i:]:
+            if keep and temporal_iou(spans[k:k + 1], spans[keep]).max() >= iou:
+                continue
+            keep.append(int(k))
+            if top is not None and len(keep) >= top:
+                return np.array(keep, dtype=np.int64)
+        if len(order) >= n:
+            return np.array(keep, dtype=np.int64)
+        i, want = len(order), min(n, want * 8)  # a stable order's prefix does not change
+        order = best_first(scores, want)
 
 
 def find_moments(curve: np.ndarray, bin_s: float, duration: float, baseline: float = 0.0,

@@ -48,6 +48,9 @@ def confidence(meta: dict[str, Any] | None) -> float | None:
     return None
 
 
+_WORD = re.compile(r"\w")  # a row with no word character is not worth indexing
+
+
 def reliable_rows(f: Features, min_confidence: float = MIN_CONFIDENCE) -> tuple[np.ndarray, list[str]]:
     """(times, texts) of the rows worth indexing: some word in them, confidence not below min."""
     texts = list(f.texts or [""] * len(f))
@@ -55,7 +58,7 @@ def reliable_rows(f: Features, min_confidence: float = MIN_CONFIDENCE) -> tuple[
     keep = []
     for i, (t, m) in enumerate(zip(texts, metas, strict=True)):
         c = confidence(m)
-        if re.search(r"\w", t or "") and (c is None or c >= min_confidence):
+        if _WORD.search(t or "") and (c is None or c >= min_confidence):
             keep.append(i)
     return f.times[keep].reshape(-1, 2), [texts[i] for i in keep]
 
