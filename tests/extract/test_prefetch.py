@@ -63,10 +63,24 @@ def _our_threads() -> list[str]:
 
 def _assert_clean(before: set[int]) -> None:
     assert _our_threads() == []
+
+    def left() -> set[int]:
+        # multiprocessing's resource tracker is one per interpreter, started by the first
+        # process pool and kept for the interpreter's life: not a leftover of this run
+        return {p for p in _child_pids() - before
+                if "multiprocessing.resource_tracker" not in _cmdline(p)}
+
     deadline = time.monotonic() + 5
-    while _child_pids() - before and time.monotonic() < deadline:
+    while left() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _child_pids() - before == set()
+    assert left() == set(), {p: _cmdline(p) for p in left()}
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+    except OSError:
+        return "?"
 
 
 def _outcome(path: Path, info, **kw: object) -> tuple[str, object]:
