@@ -85,7 +85,7 @@ def candidate_spans(curve: np.ndarray, bin_s: float, boundaries: Sequence[float]
     nb = len(curve)
     if nb <= MAX_EXHAUSTIVE_BINS:
         return all_spans(nb)
-    parts = proposal_parts(curve, bin_s)
+    parts = proposal_parts(curve)
     mu, sd = float(np.mean(curve)), float(np.std(curve))
     parts += [np.array(_runs(curve > mu + k * sd, gap=1)) for k in LEVELS]
     b = np.asarray(boundaries, np.float64).ravel() / bin_s
@@ -94,7 +94,7 @@ def candidate_spans(curve: np.ndarray, bin_s: float, boundaries: Sequence[float]
     for step in (1, 2, 3):  # each edge to the next three: the segments between boundaries
         if len(edges) > step:
             parts.append(np.stack([edges[:-step], edges[step:]], 1))
-    spans = unite_with_scales(nb, float(bin_s), parts[1:])  # parts[0]: the cached scale spans
+    spans = unite_with_scales(nb, float(bin_s), parts)
     return spans[spans[:, 1] > spans[:, 0]]
 
 

@@ -98,15 +98,15 @@ def unite_with_scales(nb: int, bin_s: float, parts: list[np.ndarray]) -> np.ndar
     return np.stack([keys // (nb + 1), keys % (nb + 1)], 1)
 
 
-def proposal_parts(curve: np.ndarray, bin_s: float, baseline: float = 0.0) -> list[np.ndarray]:
-    """The span sets `proposals` unites (callers adding their own unite once)."""
-    return [scale_spans(len(curve), float(bin_s)), np.array(_runs(curve > np.mean(curve), gap=1)),
-            np.array([_max_subarray(curve - baseline)])]
+def proposal_parts(curve: np.ndarray, baseline: float = 0.0) -> list[np.ndarray]:
+    """The curve's own span sets that `proposals` unites with the (cached) scale spans;
+    callers adding their own sets unite them all once, with unite_with_scales."""
+    return [np.array(_runs(curve > np.mean(curve), gap=1)), np.array([_max_subarray(curve - baseline)])]
 
 
 def proposals(curve: np.ndarray, bin_s: float, baseline: float = 0.0) -> np.ndarray:
     """(P, 2) int bin spans [i, j) over a curve of B bins (deduplicated, sorted)."""
-    return unite_with_scales(len(curve), float(bin_s), proposal_parts(curve, bin_s, baseline)[1:])
+    return unite_with_scales(len(curve), float(bin_s), proposal_parts(curve, baseline))
 
 
 def _runs(mask: np.ndarray, gap: int = 1) -> list[tuple[int, int]]:
