@@ -192,38 +192,50 @@ def test_truncated_stream_yields_only_covered_times_then_says_where(tmp_path: Pa
 
 
 
-def test_decord_settles_on_long_videos_and_frames_stay_exact(tmp_path: Path, monkeypatch) -> None:
-    """Past DECORD_MAX_SECONDS decord is sought back to frame 0 after each batch (its read-ahead
-    holds memory, docs/reliability.md); each time still shows its own frame, native ones too."""
+def test_decord_releases_its_readers_on_long_videos_and_frames_stay_exact(tmp_path: Path,
+                                                                           monkeypatch) -> None:
+    """Past DECORD_MAX_SECONDS each group of chunks is decoded by readers opened for it and
+    released before its batches are handed on (decord reads ahead while the caller is busy,
+    docs/reliability.md): no reader is alive while a batch is used; each time still shows its
+    own frame, native ones too, across groups of several chunks."""
     from vidseek.extract import decode
 
     path = write_video(tmp_path / "long.mp4", frames_with_index(60, 48, 64), 10, codec="libx264rgb")
     monkeypatch.setattr(decode, "DECORD_MAX_SECONDS", 2.0)  # 6 s counts as long here
-    seeks: list[int] = []
+    monkeypatch.setattr(decode, "DECORD_GROUP_SECONDS", 2.0)  # 3 chunks per group
     dec = open_decoder(path, "decord")
     open_reader = dec._reader
+    opened: list[tuple] = []
 
-    class SpyReader:  # the real decord reader, with its seeks counted
-        def __init__(self, vr) -> None:
-            self.vr = vr
+    def spy(*a):
+        known = {id(r) for r in dec._readers.values()}
+        vr = open_reader(*a)
+        if id(vr) not in known:
+            opened.append(a)
+        return vr
 
-        def __getattr__(self, name: str):
-            return getattr(self.vr, name)
-
-        def seek(self, pos: int) -> None:
-            seeks.append(pos)
-            self.vr.seek(pos)
-
-    readers: dict = {}
-    monkeypatch.setattr(dec, "_reader", lambda *a: readers.setdefault(a, SpyReader(open_reader(*a))))
-    times = np.arange(0.05, 6.0, 0.7)
+    monkeypatch.setattr(dec, "_reader", spy)
+    times = np.arange(0.05, 6.0, 0.7)  # 9 times: groups of 6 and 3, chunks of 2
     native_at = np.arange(len(times)) % 2 == 0
-    got, native = [], []
-    for b in dec.frames_at(times, chunk=3, max_side=32, native_at=native_at):
+    got, native, sizes = [], [], []
+    for b in dec.frames_at(times, chunk=2, max_side=32, native_at=native_at):
+        assert not dec._readers  # nothing is left to decode ahead while the batch is used
+        sizes.append(len(b.times))
         got += [(float(t), frame_number(f)) for t, f in zip(b.times, b.frames, strict=True)]
         native += [(float(b.times[p]), frame_number(f)) for p, f in zip(b.native_pos, b.native,
                                                                            strict=True)]
     dec.close()
-    assert len(got) == len(times) and len(native) == native_at.sum()
+    assert sizes == [2, 2, 2, 2, 1]
+    assert [t for t, _ in got] == times.tolist() and len(native) == native_at.sum()
     assert all(k == int(t * 10) for t, k in got + native)
-    assert len(seeks) == 2 * 3 and set(seeks) == {0}  # 3 batches, each scaled + native
+    assert len(opened) == 2 * 2  # 2 groups, each a scaled and a native reader
+
+
+def test_decord_keeps_its_reader_on_short_videos(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "short.mp4", frames_with_index(30, 48, 64), 10, codec="libx264rgb")
+    dec = open_decoder(path, "decord")
+    batches = list(dec.frames_at(np.arange(0.05, 3.0, 0.3), chunk=3, max_side=32))
+    assert len(batches) == 4 and len(dec._readers) == 2  # the full-size one and the scaled one
+    assert all(frame_number(f) == int(t * 10) for b in batches
+               for t, f in zip(b.times, b.frames, strict=True))
+    dec.close()

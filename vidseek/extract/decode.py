@@ -44,10 +44,15 @@ PYAV_FIRST_PIXELS = 1280 * 720
 # (max RSS decoding 640x360 at 25 fps: 250 MB at 1 min, 447 MB at 5 min, and 10x slower; PyAV
 # 90-91 MB at both: it streams). docs/reliability.md has the table and the command.
 DECORD_MAX_SECONDS = 90.0
-# decord's reader keeps decoding ahead of the last get_batch in the background and holds those
-# frames (dmlc/decord #208, #197, #157). Forced onto a long video, seeking back to frame 0
-# after each batch stops that: max RSS 472 -> 157 MiB at 5 min (1 fps, 640x360), for ~40 % more
-# decode time, so it is done only from DECORD_MAX_SECONDS up (docs/reliability.md).
+# decord's reader keeps decoding ahead of the last get_batch on its own threads while the caller
+# is busy, and holds those frames (dmlc/decord #208, #197, #157); seeking back to frame 0 only
+# moves where it reads ahead. Forced onto a long video, the frames of a group of chunks are
+# decoded by a reader opened for that group and released before they are handed on, so nothing
+# decodes while the experts run. Opening costs ~0.1 s per 20 minutes of video (decord indexes
+# the file), so a group holds more chunks the longer the video, up to DECORD_GROUP_BYTES of
+# decoded frames. Done only from DECORD_MAX_SECONDS up (auto picks PyAV there anyway).
+DECORD_GROUP_BYTES = 64 * 2**20
+DECORD_GROUP_SECONDS = 300.0  # one more chunk per group for every this much video
 END_SLACK_S = 0.25  # a video track may end this much (or 2 frames) before the probed duration
 
 
@@ -447,42 +452,70 @@ class DecordDecoder:
         if len(times) == 0:
             return
         full_at = _native_mask(times, native_at)
-        vr = self._reader(max_side, min_side)
-        full_vr = self._reader(None) if full_at is not None else None
         fps = self.info.fps or None
         last = float(self._pts[-1])
         limit = covered_until(last, fps or 25.0, self.info.duration)
         n = int(np.searchsorted(times + slack(fps), limit, side="left"))
         idx = frame_index_at(times[:n], self._pts, eps=slack(fps))
-        settle = self.info.duration > DECORD_MAX_SECONDS  # stop decord's read-ahead (above)
-        for s in range(0, n, chunk):
-            want = idx[s:s + chunk]
-            uniq, inv = np.unique(want, return_inverse=True)
-            try:
-                frames = vr.get_batch(uniq.tolist()).asnumpy()
-                if settle:
-                    vr.seek(0)
-            except Exception as err:  # noqa: BLE001 - decord's own error types
-                raise DecodeError(f"{self.path}: decord failed at frame {int(uniq[0])} "
-                                  f"({_first_line(err)})") from None
-            native, pos = None, None
-            if full_at is not None and full_vr is not None:
-                pos = np.flatnonzero(full_at[s:s + len(want)])
-                if full_vr is vr:
-                    native = frames[inv[pos]]
-                elif len(pos):
-                    u2, inv2 = np.unique(want[pos], return_inverse=True)
-                    try:
-                        native = full_vr.get_batch(u2.tolist()).asnumpy()[inv2]
-                        if settle:
-                            full_vr.seek(0)
-                    except Exception as err:  # noqa: BLE001 - decord's own error types
-                        raise DecodeError(f"{self.path}: decord failed at frame {int(u2[0])} "
-                                          f"({_first_line(err)})") from None
-            yield DecodedBatch(times[s:min(s + chunk, n)].copy(), frames[inv], self.name,
-                               native=native, native_pos=pos)
+        release = self.info.duration > DECORD_MAX_SECONDS  # no reader outlives its group (above)
+        if release:
+            self._readers.clear()  # the one opened to index the file: it would read ahead too
+        group = self._group_size(chunk, max_side, min_side, full_at) if release else chunk
+        for g in range(0, n, group):
+            want = idx[g:g + group]
+            native_g = full_at[g:g + len(want)] if full_at is not None else None
+            frames, inv, native_u, native_inv, native_pos = self._decode_group(
+                want, native_g, max_side, min_side)
+            if release:
+                self._readers.clear()
+            for s in range(0, len(want), chunk):
+                sub = slice(s, s + chunk)
+                native, pos = None, None
+                if native_g is not None:
+                    pos = np.flatnonzero(native_g[sub])
+                    at = np.searchsorted(native_pos, s + pos)
+                    native = native_u[native_inv[at]] if native_u is not None else frames[inv[s + pos]]
+                yield DecodedBatch(times[g + s:g + min(s + chunk, len(want))].copy(),
+                                   frames[inv[sub]], self.name, native=native, native_pos=pos)
         if n < len(times):
             raise TruncatedVideo(self.path, last + 1.0 / (fps or 25.0), self.info.duration)
+
+    def _group_size(self, chunk: int, max_side: int | None, min_side: int | None,
+                    full_at: np.ndarray | None) -> int:
+        """Frames decoded per reader on a long video: a chunk more per DECORD_GROUP_SECONDS of
+        video, at most DECORD_GROUP_BYTES of decoded frames (at least one chunk)."""
+        h, w = self._coded
+        sw, sh = scaled_size(w, h, max_side, min_side)
+        frame_bytes = 3 * sw * sh + (3 * w * h if full_at is not None and (sw, sh) != (w, h) else 0)
+        by_length = chunk * int(np.ceil(self.info.duration / DECORD_GROUP_SECONDS))
+        by_memory = chunk * max(1, DECORD_GROUP_BYTES // (frame_bytes * chunk))
+        return max(chunk, min(by_length, by_memory))
+
+    def _decode_group(
+        self, want: np.ndarray, native_at: np.ndarray | None, max_side: int | None,
+        min_side: int | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+        """The frames of frame indices `want` (unique frames, inverse), and of the flagged ones
+        at full size: (frames, inv, native frames or None when the scaled ones are full size,
+        their inverse, the flagged positions)."""
+        vr = self._reader(max_side, min_side)
+        uniq, inv = np.unique(want, return_inverse=True)
+        frames = self._get_batch(vr, uniq)
+        native_pos = np.flatnonzero(native_at) if native_at is not None else np.zeros(0, np.int64)
+        native_u, native_inv = None, np.zeros(0, np.int64)
+        if native_at is not None:
+            full_vr = self._reader(None)
+            if full_vr is not vr:
+                u2, native_inv = np.unique(want[native_pos], return_inverse=True)
+                native_u = self._get_batch(full_vr, u2) if len(u2) else frames[:0]
+        return frames, inv, native_u, native_inv, native_pos
+
+    def _get_batch(self, vr: Any, frames: np.ndarray) -> np.ndarray:
+        try:
+            return vr.get_batch(frames.tolist()).asnumpy()
+        except Exception as err:  # noqa: BLE001 - decord's own error types
+            raise DecodeError(f"{self.path}: decord failed at frame {int(frames[0])} "
+                              f"({_first_line(err)})") from None
 
     def close(self) -> None:
         self._readers.clear()

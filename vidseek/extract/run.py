@@ -64,6 +64,7 @@ def decode_and_run(
     video's own size (OCR) are also converted at full size; False: every frame at full size,
     each expert resizing it (the old path, kept for bench/realtime.py)."""
     from vidseek.extract.decode import DecodedBatch, TruncatedVideo
+    from vidseek.extract.memory import release_free_memory
 
     outcome = RunOutcome()
     sessions: dict[str, ExpertSession] = {}
@@ -125,6 +126,7 @@ def decode_and_run(
                                 frames = batch.frames[sel]
                             feed(n, "add_frames", FrameBatch(batch.times[sel], frames))
                     offset += width
+                    release_free_memory()  # the chunk's frames are freed: hand the pages back
             except TruncatedVideo as err:  # keep what decoded; the worker flags the video
                 outcome.decoded_end = err.decoded_end
         for listeners, chunks in audio:
@@ -132,6 +134,7 @@ def decode_and_run(
                 for n in listeners:
                     if n in sessions:
                         feed(n, "add_audio", chunk)
+                release_free_memory()
 
     for name, session in sessions.items():
         try:

@@ -30,6 +30,7 @@ snapped boundary kinds.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -74,10 +75,13 @@ def noise_sigma(curve: np.ndarray, lag: int = 1) -> float:
     return max(floor, 1.4826 * mad / np.sqrt(2.0))
 
 
+@functools.lru_cache(maxsize=64)
 def all_spans(nb: int) -> np.ndarray:
-    """(P, 2) every [i, j) with 0 <= i < j <= nb."""
+    """(P, 2) every [i, j) with 0 <= i < j <= nb (read-only: one array per length, shared)."""
     i, j = np.triu_indices(nb + 1, k=1)
-    return np.stack([i, j], 1).astype(np.int64)
+    out = np.stack([i, j], 1).astype(np.int64)
+    out.flags.writeable = False
+    return out
 
 
 def candidate_spans(curve: np.ndarray, bin_s: float, boundaries: Sequence[float] = ()) -> np.ndarray:

@@ -181,24 +181,29 @@ def best_first(scores: np.ndarray, k: int) -> np.ndarray:
 
 def nms(spans: np.ndarray, scores: np.ndarray, iou: float = NMS_IOU, top: int | None = None) -> np.ndarray:
     """Indices kept by greedy temporal NMS (a span is dropped when its IoU with a kept one is
-    >= iou), best first. With `top`, only as much of the order is sorted as the loop reaches."""
+    >= iou), best first. With `top`, only as much of the order is sorted as the loop reaches.
+    Each kept span drops the spans it overlaps from the rest of the order in one array step
+    (IoU is symmetric, so this keeps exactly what the span-by-span loop keeps)."""
     n = len(scores)
     want = n if top is None else min(n, max(256, 32 * top))
     order = best_first(scores, want)
     keep: list[int] = []
-    spans = np.asarray(spans, np.float64)
-    i = 0
+    spans = np.asarray(spans, np.float64).reshape(-1, 2)
+    rest = order
     while True:
-        for k in order[i:]:
-            if keep and temporal_iou(spans[k:k + 1], spans[keep]).max() >= iou:
-                continue
-            keep.append(int(k))
+        while rest.size:
+            k = int(rest[0])
+            keep.append(k)
             if top is not None and len(keep) >= top:
                 return np.array(keep, dtype=np.int64)
+            rest = rest[1:]
+            rest = rest[temporal_iou(spans[k:k + 1], spans[rest])[0] < iou]
         if len(order) >= n:
             return np.array(keep, dtype=np.int64)
-        i, want = len(order), min(n, want * 8)  # a stable order's prefix does not change
+        seen, want = len(order), min(n, want * 8)  # a stable order's prefix does not change
         order = best_first(scores, want)
+        rest = order[seen:]
+        rest = rest[temporal_iou(spans[rest], spans[keep]).max(1) < iou]
 
 
 def find_moments(curve: np.ndarray, bin_s: float, duration: float, baseline: float = 0.0,
