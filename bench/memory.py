@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 MEDIA = Path(tempfile.gettempdir()) / "vidseek-mem"
 
 
@@ -63,6 +65,9 @@ def main() -> int:
     ap.add_argument("--backends", default="auto,decord,pyav",
                     help="decoder backends (auto: vidseek's choice; default auto,decord,pyav)")
     ap.add_argument("--extra", default="", help="more extract flags, space-separated")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per cell; the table shows the median (max RSS of one cell varies "
+                         "by up to ~25 %% between identical runs)")
     args = ap.parse_args()
     minutes = [float(m) for m in args.minutes.split(",")]
     backends = args.backends.split(",")
@@ -70,10 +75,14 @@ def main() -> int:
     rows = []
     for backend in backends:
         for m in minutes:
-            rc, wall, rss = run_extract(videos[m], backend, args.extra.split())
-            rows.append((backend, m, rc, wall, rss))
-            print(f"  done {backend} {m:g} min: exit {rc}, {wall:.0f} s, {rss / 2**20:.0f} MiB",
-                  flush=True)
+            runs = []
+            for _ in range(max(1, args.repeat)):
+                rc, wall, rss = run_extract(videos[m], backend, args.extra.split())
+                runs.append((rc, wall, rss))
+                print(f"  done {backend} {m:g} min: exit {rc}, {wall:.0f} s, "
+                      f"{rss / 2**20:.0f} MiB", flush=True)
+            rcs, walls, rsss = zip(*runs, strict=True)
+            rows.append((backend, m, max(rcs), float(np.median(walls)), float(np.median(rsss))))
     print("\n| backend | video | exit | max RSS | vs shortest | wall |")
     print("|---|---|---|---|---|---|")
     for backend, m, rc, wall, rss in rows:
