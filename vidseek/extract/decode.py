@@ -507,7 +507,8 @@ class DecordDecoder:
             full_vr = self._reader(None)
             if full_vr is not vr:
                 u2, native_inv = np.unique(want[native_pos], return_inverse=True)
-                native_u = self._get_batch(full_vr, u2) if len(u2) else frames[:0]
+                native_u = self._get_batch(full_vr, u2) if len(u2) else \
+                    np.zeros((0, *self._coded, 3), np.uint8)  # none flagged in this group
         return frames, inv, native_u, native_inv, native_pos
 
     def _get_batch(self, vr: Any, frames: np.ndarray) -> np.ndarray:
